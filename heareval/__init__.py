@@ -1,0 +1,3 @@
+"""heareval: evaluate audio representations on HEAR-style tasks."""
+
+__version__ = "2026.1.0"

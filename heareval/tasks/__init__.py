@@ -1,0 +1,1 @@
+"""Stage 1: turn public audio datasets into the common task format (docs/task-format.md)."""

@@ -1,0 +1,70 @@
+"""Extract untrusted tar and zip archives, refusing members that would escape the target folder."""
+
+import os
+import stat
+import tarfile
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from tqdm import tqdm
+
+from heareval.errors import UserError
+
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
+
+
+def check_member(archive: Path, name: str, link_target: str = "", is_hardlink: bool = False) -> None:
+    """Refuse absolute paths, `..` components and links pointing outside the folder."""
+    member = PurePosixPath(name.replace("\\", "/"))
+    if member.is_absolute() or name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        raise UserError(f"unsafe archive {archive}: member {name!r} has an absolute path")
+    if ".." in member.parts:
+        raise UserError(f"unsafe archive {archive}: member {name!r} contains '..'")
+    if link_target:
+        target = PurePosixPath(link_target)
+        base = PurePosixPath() if is_hardlink else member.parent
+        resolved = os.path.normpath(str(base / target))
+        if target.is_absolute() or resolved == ".." or resolved.startswith("../"):
+            raise UserError(f"unsafe archive {archive}: link {name!r} points outside the folder ({link_target!r})")
+
+
+def extract_archive(archive: Path, target: Path) -> None:
+    """Extract `archive` into the (new) folder `target`; a UserError names a bad archive."""
+    target.mkdir(parents=True, exist_ok=True)
+    name = archive.name.lower()
+    try:
+        if name.endswith(".zip"):
+            _extract_zip(archive, target)
+        elif name.endswith((".tar.gz", ".tgz", ".tar")):
+            _extract_tar(archive, target)
+        else:
+            raise UserError(f"unsupported archive type: {archive} (expected one of {', '.join(ARCHIVE_SUFFIXES)})")
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as error:
+        if isinstance(error, OSError) and not isinstance(error, (EOFError,)) and error.errno is not None:
+            raise
+        raise UserError(f"corrupt archive {archive}: {error}") from None
+
+
+def _extract_tar(archive: Path, target: Path) -> None:
+    with tarfile.open(archive) as tar:
+        members = tar.getmembers()
+        for member in members:
+            if member.isdev() or member.isfifo():
+                raise UserError(f"unsafe archive {archive}: member {member.name!r} is a device or fifo")
+            check_member(archive, member.name, member.linkname if (member.issym() or member.islnk()) else "",
+                         is_hardlink=member.islnk())
+        extra = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        for member in tqdm(members, desc=f"extract {archive.name}", unit="file", leave=False, mininterval=1.0):
+            tar.extract(member, target, **extra)
+
+
+def _extract_zip(archive: Path, target: Path) -> None:
+    with zipfile.ZipFile(archive) as zf:
+        infos = zf.infolist()
+        for info in infos:
+            link_target = ""
+            if stat.S_ISLNK(info.external_attr >> 16):
+                link_target = zf.read(info).decode("utf-8", "replace")
+            check_member(archive, info.filename, link_target)
+        for info in tqdm(infos, desc=f"extract {archive.name}", unit="file", leave=False, mininterval=1.0):
+            zf.extract(info, target)

@@ -1,0 +1,60 @@
+"""Task registry and the resolution of a task's config for one run (mode, small, mirror)."""
+
+import copy
+import importlib
+from types import ModuleType
+from typing import Any, Dict, List, Optional
+
+from heareval.errors import UserError
+
+# Adding a task: write heareval/tasks/<name>.py (CONFIG + an ExtractMetadata subclass named
+# in METADATA_TASK) and, for --small, heareval/tasks/small/<name>.py; then add its name here.
+TASK_NAMES: List[str] = ["speech_commands", "nsynth_pitch", "dcase2016_task2"]
+
+SPLITS = ["train", "valid", "test"]
+# Keys of a task's config that describe how to build it, not the finished task.
+BUILD_ONLY_KEYS = ("modes", "label_vocabulary", "small_corpus")
+
+
+def task_module(task_name: str) -> ModuleType:
+    if task_name not in TASK_NAMES:
+        raise UserError(f"unknown task {task_name!r}; known tasks: {', '.join(TASK_NAMES)}")
+    return importlib.import_module(f"heareval.tasks.{task_name}")
+
+
+def resolve_config(task_name: str, mode: Optional[str], small: bool, work_dir: str,
+                   md5_overrides: Optional[Dict[str, str]] = None,
+                   url_of: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """The task's config for one run, with keys in the order of the original task_metadata.json."""
+    generic = task_module(task_name).CONFIG
+    modes = generic["modes"]
+    if small:
+        mode = "small"
+    elif mode is None:
+        mode = generic["default_mode"]
+    elif mode not in modes:
+        raise UserError(f"unknown mode {mode!r} for {task_name}; its modes: {', '.join(modes)}")
+    config: Dict[str, Any] = {k: copy.deepcopy(v) for k, v in generic.items() if k not in BUILD_ONLY_KEYS}
+    mode_settings = modes.get(mode, {"max_task_duration_by_split": {s: None for s in SPLITS}})
+    config.update(copy.deepcopy(mode_settings))
+    for entry in config["download_urls"]:
+        file_name = entry["url"].rsplit("/", 1)[-1]
+        if url_of and file_name in url_of:
+            entry["url"] = url_of[file_name]
+        if md5_overrides and file_name in md5_overrides:
+            entry["md5"] = md5_overrides[file_name]
+    config["tmp_dir"] = work_dir
+    config["mode"] = mode
+    if config.get("split_mode", "trainvaltest") == "trainvaltest":
+        config["splits"] = list(SPLITS)
+    else:
+        config["splits"] = [f"fold{i:02d}" for i in range(config["nfolds"])]
+    return config
+
+
+def task_dir_name(config: Dict[str, Any]) -> str:
+    return f"{config['task_name']}-{config['version']}-{config['mode']}"
+
+
+def declared_vocabulary(task_name: str) -> Optional[List[Any]]:
+    return task_module(task_name).CONFIG.get("label_vocabulary")

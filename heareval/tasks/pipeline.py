@@ -1,0 +1,438 @@
+"""Generic Luigi stages from a corpus download to a finalized task folder.
+
+Every stage writes its output under a hidden temporary name and renames it when complete
+(heareval.atomic), so an existing output is a complete one and a killed run resumes.
+"""
+
+import functools
+import json
+import os
+import shutil
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List
+
+import luigi
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from heareval import audio
+from heareval.atomic import atomic_path, remove_path, write_json
+from heareval.errors import UserError
+from heareval.taskformat import LABEL_VOCABULARY, TASK_METADATA, sorted_labels, write_label_vocabulary
+from heareval.tasks.archive import ARCHIVE_SUFFIXES, extract_archive
+from heareval.tasks.audio_dir_stats import audio_dir_stats, stats_of_files
+from heareval.tasks.config import declared_vocabulary, resolve_config, task_dir_name
+from heareval.tasks.download import download, mirrored_url, read_md5sums, upstream_file_name
+from heareval.tasks.splits import assign_splits, subsample
+
+ERRORS_DIR = ".errors"
+
+
+def parallel_map(function: Callable[[Any], Any], items: List[Any], threads: int, desc: str) -> List[Any]:
+    """Map over items on a thread pool (soundfile and soxr release the GIL) with a progress bar."""
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        return list(tqdm(pool.map(function, items), total=len(items), desc=desc, unit="file",
+                         leave=False, mininterval=1.0))
+
+
+class Stage(luigi.Task):
+    """Base of every stage: records failures where the runner can report them as one line."""
+
+    work_dir = luigi.Parameter(default="_workdir")
+    threads = luigi.IntParameter(default=os.cpu_count() or 1, significant=False)
+
+    def on_failure(self, exception: BaseException) -> str:
+        kind = "user" if isinstance(exception, UserError) else "bug"
+        text = str(exception) if kind == "user" else traceback.format_exc()
+        errors = Path(self.work_dir) / ERRORS_DIR
+        errors.mkdir(parents=True, exist_ok=True)
+        (errors / f"{self.task_id}.txt").write_text(f"{kind}\n{text}")
+        return text
+
+
+class DownloadCorpus(Stage):
+    """One upstream archive, md5-checked, in <work_dir>/downloads/."""
+
+    url = luigi.Parameter()
+    md5 = luigi.Parameter(default="")
+
+    def output(self) -> luigi.LocalTarget:
+        return luigi.LocalTarget(str(Path(self.work_dir) / "downloads" / upstream_file_name(self.url)))
+
+    def run(self) -> None:
+        download(self.url, Path(self.output().path), self.md5)
+
+
+class ExtractArchive(Stage):
+    """The archive's contents in <work_dir>/extracted/<archive name>/."""
+
+    url = luigi.Parameter()
+    md5 = luigi.Parameter(default="")
+
+    def requires(self) -> DownloadCorpus:
+        return DownloadCorpus(url=self.url, md5=self.md5, work_dir=self.work_dir)
+
+    def output(self) -> luigi.LocalTarget:
+        name = upstream_file_name(self.url)
+        for suffix in ARCHIVE_SUFFIXES:
+            if name.lower().endswith(suffix):
+                name = name[: -len(suffix)]
+        return luigi.LocalTarget(str(Path(self.work_dir) / "extracted" / name))
+
+    def run(self) -> None:
+        with atomic_path(self.output().path) as temporary:
+            extract_archive(Path(self.input().path), temporary)
+
+
+@functools.lru_cache(maxsize=None)
+def mirror_md5sums(mirror: str) -> Dict[str, str]:
+    return read_md5sums(mirror) if mirror else {}
+
+
+def small_corpus_dir(work_dir: str, task_name: str) -> Path:
+    return Path(work_dir) / "small-corpora" / task_name
+
+
+class TaskStage(Stage):
+    """A stage of one task in one mode; its config comes from the task registry."""
+
+    task_name = luigi.Parameter()
+    mode = luigi.Parameter(default="")
+    small = luigi.BoolParameter(default=False)
+    mirror = luigi.Parameter(default="")
+
+    @property
+    def config(self) -> Dict[str, Any]:
+        return run_config(self.task_name, self.mode, self.small, self.work_dir, self.mirror)
+
+    @property
+    def stage_dir(self) -> Path:
+        return Path(self.work_dir) / task_dir_name(self.config)
+
+    def common(self) -> Dict[str, Any]:
+        return dict(task_name=self.task_name, mode=self.mode, small=self.small, work_dir=self.work_dir,
+                    mirror=self.mirror, threads=self.threads)
+
+
+@functools.lru_cache(maxsize=None)
+def _run_config(task_name: str, mode: str, small: bool, work_dir: str, mirror: str) -> str:
+    if small:
+        mirror = str(small_corpus_dir(work_dir, task_name).resolve())
+    url_of: Dict[str, str] = {}
+    overrides: Dict[str, str] = {}
+    if mirror:
+        overrides = mirror_md5sums(mirror)
+        from heareval.tasks.config import task_module
+
+        for entry in task_module(task_name).CONFIG["download_urls"]:
+            url_of[upstream_file_name(entry["url"])] = mirrored_url(mirror, entry["url"])
+    config = resolve_config(task_name, mode or None, small, work_dir, overrides, url_of)
+    return json.dumps(config)
+
+
+def run_config(task_name: str, mode: str, small: bool, work_dir: str, mirror: str) -> Dict[str, Any]:
+    """The resolved config of a run (a fresh copy, cached per process)."""
+    return json.loads(_run_config(task_name, mode, small, work_dir, mirror))
+
+
+class ExtractMetadata(TaskStage):
+    """Base of each task's metadata extraction: one row per file (scene) or per event (event task).
+
+    Subclasses implement `get_metadata()` returning columns relpath, split, label (and start, end in
+    ms for event tasks), optionally unique_filestem and split_key; this base validates the rows,
+    assigns splits and writes `metadata.json` with the stats of the extracted audio.
+    """
+
+    def requires(self) -> Dict[str, luigi.Task]:
+        return {entry["split"]: ExtractArchive(url=entry["url"], md5=entry["md5"], work_dir=self.work_dir,
+                                               threads=self.threads)
+                for entry in self.config["download_urls"]}
+
+    def extracted(self, split: str) -> Path:
+        return Path(self.input()[split].path)
+
+    def output(self) -> luigi.LocalTarget:
+        return luigi.LocalTarget(str(self.stage_dir / "01-ExtractMetadata"))
+
+    def get_metadata(self) -> pd.DataFrame:
+        raise NotImplementedError
+
+    @staticmethod
+    def unique_filestem(relpath: str) -> str:
+        return Path(relpath).stem
+
+    @staticmethod
+    def split_key(unique_filestem: str) -> str:
+        return unique_filestem
+
+    def run(self) -> None:
+        metadata = self.get_metadata()
+        metadata = self.validate(metadata)
+        metadata = assign_splits(metadata, self.config)
+        with atomic_path(self.output().path) as temporary:
+            temporary.mkdir()
+            metadata.to_json(temporary / "metadata.json", orient="records", indent=1)
+            roots = sorted({str(Path(p).parent) for p in metadata["relpath"]})
+            stats = stats_of_files(sorted(set(metadata["relpath"])), self.threads)
+            stats["directories"] = roots[:20]
+            write_json(temporary / "extracted-audio-stats.json", stats, indent=2)
+
+    def validate(self, metadata: pd.DataFrame) -> pd.DataFrame:
+        config = self.config
+        if len(metadata) == 0:
+            raise UserError(f"{config['task_name']}: the corpus holds no audio files")
+        metadata = metadata.copy()
+        if "unique_filestem" not in metadata:
+            metadata["unique_filestem"] = metadata["relpath"].map(self.unique_filestem)
+        if "split_key" not in metadata:
+            metadata["split_key"] = metadata["unique_filestem"].map(self.split_key)
+        files = metadata.drop_duplicates("relpath")
+        for relpath in files["relpath"]:
+            if not Path(relpath).is_file():
+                raise UserError(f"{config['task_name']}: audio file named in metadata but missing: {relpath}")
+        clashes = files["unique_filestem"].duplicated(keep=False)
+        if clashes.any():
+            clash = files.loc[clashes, "unique_filestem"].iloc[0]
+            raise UserError(f"{config['task_name']}: several files share the name {clash!r}")
+        vocabulary = declared_vocabulary(self.task_name)
+        if vocabulary is not None:
+            outside = ~metadata["label"].isin(vocabulary)
+            if outside.any():
+                row = metadata[outside].iloc[0]
+                raise UserError(f"{config['task_name']}: label {row['label']!r} of {row['relpath']} is not "
+                                f"in the task's vocabulary {vocabulary}")
+        return metadata
+
+
+class SubsampleSplit(TaskStage):
+    """A deterministic cap on the split's total audio duration, per the task mode."""
+
+    split = luigi.Parameter()
+
+    def requires(self) -> ExtractMetadata:
+        return metadata_task(**self.common())
+
+    def output(self) -> luigi.LocalTarget:
+        return luigi.LocalTarget(str(self.stage_dir / "02-SubsampleSplit" / f"{self.split}.json"))
+
+    def run(self) -> None:
+        metadata = pd.read_json(Path(self.input().path) / "metadata.json", orient="records", dtype=False)
+        rows = metadata[metadata["split"] == self.split]
+        files = rows.drop_duplicates("relpath")[["relpath", "unique_filestem"]].copy()
+        duration = self.config["sample_duration"]
+        if duration is None:
+            files["duration"] = parallel_map(audio.duration_seconds, files["relpath"].tolist(), self.threads,
+                                             f"durations {self.split}")
+        else:
+            files["duration"] = float(duration)
+        cap = self.config["max_task_duration_by_split"].get(self.split)
+        kept = subsample(files, cap)
+        rows = rows[rows["relpath"].isin(set(kept["relpath"]))]
+        with atomic_path(self.output().path) as temporary:
+            rows.to_json(temporary, orient="records", indent=1)
+
+
+def read_records(path: str) -> pd.DataFrame:
+    return pd.read_json(path, orient="records", dtype=False)
+
+
+class MonoTrimPadSplit(TaskStage):
+    """Mono 16-bit WAVs at the source rate, trimmed or padded to the task's sample_duration."""
+
+    split = luigi.Parameter()
+
+    def requires(self) -> SubsampleSplit:
+        return SubsampleSplit(split=self.split, **self.common())
+
+    def output(self) -> luigi.LocalTarget:
+        return luigi.LocalTarget(str(self.stage_dir / "03-MonoTrimPadSplit" / self.split))
+
+    def run(self) -> None:
+        files = read_records(self.input().path).drop_duplicates("relpath")
+        duration = self.config["sample_duration"]
+        with atomic_path(self.output().path) as temporary:
+            temporary.mkdir()
+
+            def convert(row: Any) -> None:
+                samples, rate = audio.read_audio(row.relpath)
+                samples = audio.to_mono(samples)
+                if duration is not None:
+                    samples = audio.trim_pad(samples, int(round(duration * rate)))
+                audio.write_wav(temporary / f"{row.unique_filestem}.wav", samples, rate)
+
+            parallel_map(convert, list(files.itertuples()), self.threads, f"mono/trim {self.task_name} {self.split}")
+
+
+class ResampleSplit(TaskStage):
+    """The split's audio at one sample rate (soxr), with its audio stats."""
+
+    split = luigi.Parameter()
+    sample_rate = luigi.IntParameter()
+
+    def requires(self) -> MonoTrimPadSplit:
+        return MonoTrimPadSplit(split=self.split, **self.common())
+
+    def output(self) -> luigi.LocalTarget:
+        return luigi.LocalTarget(str(self.stage_dir / "05-ResampleSplit" / str(self.sample_rate) / self.split))
+
+    def run(self) -> None:
+        sources = sorted(Path(self.input().path).glob("*.wav"))
+        duration = self.config["sample_duration"]
+        rate = self.sample_rate
+        with atomic_path(self.output().path) as temporary:
+            temporary.mkdir()
+
+            def convert(source: Path) -> None:
+                samples, source_rate = audio.read_audio(source)
+                samples = audio.resample(samples, source_rate, rate)
+                if duration is not None:
+                    samples = audio.trim_pad(samples, int(round(duration * rate)))
+                audio.write_wav(temporary / source.name, samples, rate)
+
+            parallel_map(convert, sources, self.threads, f"resample {self.task_name} {self.split} {rate}")
+            stats = audio_dir_stats(temporary, self.threads)
+            write_json(self.stage_dir / "stats" / f"{rate}-{self.split}-audio-stats.json", stats, indent=2)
+
+
+class SplitMetadata(TaskStage):
+    """The split's label JSON (`<split>.json`) and its label counts."""
+
+    split = luigi.Parameter()
+
+    def requires(self) -> SubsampleSplit:
+        return SubsampleSplit(split=self.split, **self.common())
+
+    def output(self) -> luigi.LocalTarget:
+        return luigi.LocalTarget(str(self.stage_dir / "04-SplitMetadata" / f"{self.split}.json"))
+
+    def run(self) -> None:
+        rows = read_records(self.input().path)
+        labels = split_labels(rows, self.config)
+        counts = rows["label"].astype(str).value_counts().sort_index().to_dict() if len(rows) else {}
+        write_json(self.stage_dir / "stats" / f"{self.split}-labelcount.json", counts, indent=2)
+        write_json(self.output().path, labels)
+
+
+def split_labels(rows: pd.DataFrame, config: Dict[str, Any]) -> Dict[str, Any]:
+    """{file.wav: [labels]} for scene tasks, {file.wav: [{label, start, end}]} (ms) for event tasks."""
+    labels: Dict[str, Any] = {}
+    if config["embedding_type"] == "event":
+        duration_ms = None if config["sample_duration"] is None else 1000.0 * config["sample_duration"]
+        rows = rows.sort_values(["unique_filestem", "start", "end", "label"], kind="stable")
+        for row in rows.itertuples():
+            events = labels.setdefault(f"{row.unique_filestem}.wav", [])
+            if pd.isna(row.label):
+                continue  # a file with no events
+            start, end = float(row.start), float(row.end)
+            if duration_ms is not None:
+                if start >= duration_ms:
+                    continue
+                end = min(end, duration_ms)
+            events.append({"label": native(row.label), "start": start, "end": end})
+    else:
+        for row in rows.itertuples():
+            file_labels = labels.setdefault(f"{row.unique_filestem}.wav", [])
+            if native(row.label) not in file_labels:
+                file_labels.append(native(row.label))
+    return dict(sorted(labels.items()))
+
+
+def native(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+class LabelVocabulary(TaskStage):
+    """labelvocabulary.csv over all splits (or the task's declared vocabulary)."""
+
+    def requires(self) -> Dict[str, SplitMetadata]:
+        return {split: SplitMetadata(split=split, **self.common()) for split in self.config["splits"]}
+
+    def output(self) -> luigi.LocalTarget:
+        return luigi.LocalTarget(str(self.stage_dir / "04-SplitMetadata" / LABEL_VOCABULARY))
+
+    def run(self) -> None:
+        found: List[Any] = []
+        for target in self.input().values():
+            with open(target.path) as f:
+                for value in json.load(f).values():
+                    found.extend(v["label"] if isinstance(v, dict) else v for v in value)
+        vocabulary = declared_vocabulary(self.task_name) or sorted_labels(found)
+        write_label_vocabulary(self.output().path, vocabulary)
+
+
+class FinalizeCorpus(TaskStage):
+    """The finished task folder in tasks_dir, assembled aside and renamed into place."""
+
+    sample_rates = luigi.ListParameter()
+    tasks_dir = luigi.Parameter(default="tasks")
+
+    def requires(self) -> Dict[str, Any]:
+        splits = self.config["splits"]
+        return {
+            "vocabulary": LabelVocabulary(**self.common()),
+            "labels": {split: SplitMetadata(split=split, **self.common()) for split in splits},
+            "audio": {(rate, split): ResampleSplit(split=split, sample_rate=rate, **self.common())
+                      for rate in self.sample_rates for split in splits},
+        }
+
+    def output(self) -> luigi.LocalTarget:
+        return luigi.LocalTarget(str(Path(self.tasks_dir) / task_dir_name(self.config)))
+
+    def complete(self) -> bool:
+        final = Path(self.output().path)
+        return (final / TASK_METADATA).is_file() and all((final / str(r)).is_dir() for r in self.sample_rates)
+
+    def run(self) -> None:
+        final = Path(self.output().path)
+        inputs = self.input()
+        with atomic_path(final, replace=True) as temporary:
+            temporary.mkdir()
+            metadata = self.config
+            write_json(temporary / TASK_METADATA, metadata)
+            shutil.copyfile(inputs["vocabulary"].path, temporary / LABEL_VOCABULARY)
+            for split, target in inputs["labels"].items():
+                shutil.copyfile(target.path, temporary / f"{split}.json")
+            for (rate, split), target in inputs["audio"].items():
+                link_tree(Path(target.path), temporary / str(rate) / split)
+            if final.is_dir():  # keep rates an earlier run finalized
+                for rate_dir in final.iterdir():
+                    if rate_dir.name.isdigit() and not (temporary / rate_dir.name).exists():
+                        for split_dir in rate_dir.iterdir():
+                            link_tree(split_dir, temporary / rate_dir.name / split_dir.name)
+
+
+def link_tree(source: Path, target: Path) -> None:
+    """Hard-link (or copy across filesystems) every file of source into target: regular files."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in source.iterdir():
+        try:
+            os.link(path, target / path.name)
+        except OSError:
+            shutil.copyfile(path, target / path.name)
+
+
+def metadata_task(**params: Any) -> ExtractMetadata:
+    from heareval.tasks.config import task_module
+
+    return task_module(params["task_name"]).METADATA_TASK(**params)
+
+
+def finalize_task(task_name: str, sample_rates: Iterable[int], tasks_dir: str, **params: Any) -> FinalizeCorpus:
+    return FinalizeCorpus(task_name=task_name, sample_rates=list(sample_rates), tasks_dir=tasks_dir, **params)
+
+
+def clear_errors(work_dir: str) -> None:
+    remove_path(Path(work_dir) / ERRORS_DIR)
+
+
+def collected_errors(work_dir: str) -> List[tuple]:
+    """(kind, text) of every stage that failed in this run."""
+    errors_dir = Path(work_dir) / ERRORS_DIR
+    found = []
+    for path in sorted(errors_dir.glob("*.txt")) if errors_dir.is_dir() else []:
+        kind, _, text = path.read_text().partition("\n")
+        found.append((kind, text.strip()))
+    return found

@@ -1,0 +1,94 @@
+"""Built-in small stand-in corpora, in exactly the upstream archive layouts (for --small).
+
+The machines this project is tested on cannot reach dataset hosts, so each task has a deterministic
+generator of a small synthetic corpus whose audio is learnable (distinct sounds per class). The
+generated folder is used as a mirror: archives under their upstream names plus an MD5SUMS file.
+"""
+
+import gzip
+import hashlib
+import importlib
+import io
+import tarfile
+import zipfile
+from pathlib import Path
+from typing import Iterator, Tuple
+
+import numpy as np
+import soundfile as sf
+
+from heareval.atomic import atomic_path
+from heareval.tasks.config import task_module
+from heareval.tasks.download import md5_of, upstream_file_name
+
+FIXED_MTIME = 1262304000  # 2010-01-01, so archives are byte-identical across runs
+ZIP_DATE = (2016, 1, 1, 0, 0, 0)
+
+
+def rng_for(*parts: object) -> np.random.Generator:
+    """A generator seeded by names, so each sound is reproducible on its own."""
+    digest = hashlib.sha256("/".join(map(str, parts)).encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+def wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
+    buffer = io.BytesIO()
+    peak = max(1.0, float(np.max(np.abs(samples))) / 0.9)
+    sf.write(buffer, (samples / peak).astype(np.float32), sample_rate, subtype="PCM_16", format="WAV")
+    return buffer.getvalue()
+
+
+def write_tar_gz(path: Path, members: Iterator[Tuple[str, bytes]]) -> None:
+    """A reproducible .tar.gz (fixed mtimes and owners, gzip mtime 0)."""
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=1) as gz:
+        with tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar:
+            directories = set()
+            for name, data in members:
+                parent = name.rsplit("/", 1)[0] if "/" in name else ""
+                if parent and parent not in directories:
+                    directories.add(parent)
+                    info = tarfile.TarInfo(parent)
+                    info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, FIXED_MTIME
+                    tar.addfile(info)
+                info = tarfile.TarInfo(name)
+                info.size, info.mode, info.mtime = len(data), 0o644, FIXED_MTIME
+                tar.addfile(info, io.BytesIO(data))
+
+
+def write_zip(path: Path, members: Iterator[Tuple[str, bytes]]) -> None:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, data in members:
+            zf.writestr(zipfile.ZipInfo(name, date_time=ZIP_DATE), data, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def harmonic_tone(f0: float, duration: float, sample_rate: int, weights: np.ndarray) -> np.ndarray:
+    """A sum of harmonics of f0 (those below Nyquist) with the given relative weights."""
+    t = np.arange(int(duration * sample_rate)) / sample_rate
+    out = np.zeros_like(t)
+    for k, weight in enumerate(weights, start=1):
+        if k * f0 < sample_rate / 2 * 0.95:
+            out += weight * np.sin(2 * np.pi * k * f0 * t)
+    return out
+
+
+def envelope(n: int, sample_rate: int, attack: float = 0.01, release: float = 0.05) -> np.ndarray:
+    env = np.ones(n)
+    a, r = max(1, int(attack * sample_rate)), max(1, int(release * sample_rate))
+    env[:a] = np.linspace(0, 1, a)[: n]
+    env[-r:] *= np.linspace(1, 0, r)[-n:]
+    return env
+
+
+def build_small_corpus(task_name: str, out_dir: Path) -> Path:
+    """Generate (once) the task's small corpus in out_dir with an MD5SUMS file; return out_dir."""
+    out_dir = Path(out_dir)
+    if (out_dir / "MD5SUMS").is_file():
+        return out_dir
+    generator = importlib.import_module(f"heareval.tasks.small.{task_name}")
+    with atomic_path(out_dir) as temporary:
+        temporary.mkdir()
+        generator.build(temporary)
+        names = [upstream_file_name(e["url"]) for e in task_module(task_name).CONFIG["download_urls"]]
+        lines = [f"{md5_of(temporary / name)}  {name}" for name in names]
+        (temporary / "MD5SUMS").write_text("\n".join(lines) + "\n")
+    return out_dir
