@@ -1,0 +1,147 @@
+"""Import a HEAR-API module, load its model, and check the API contract before a long run."""
+
+import importlib
+import json
+import traceback
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Dict, List, Optional, Sequence
+
+import torch
+
+from heareval.errors import UserError
+
+REQUIRED_FUNCTIONS = ("load_model", "get_scene_embeddings", "get_timestamp_embeddings")
+REQUIRED_ATTRIBUTES = ("sample_rate", "scene_embedding_size", "timestamp_embedding_size")
+
+
+@dataclass
+class HearModel:
+    """A loaded HEAR-API module with its model."""
+
+    module_name: str
+    module: ModuleType
+    model: Any
+    options: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sample_rate(self) -> int:
+        return int(self.model.sample_rate)
+
+
+def import_module(module_name: str) -> ModuleType:
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise UserError(f"cannot import HEAR module {module_name!r}: {error}") from None
+    except Exception as error:  # the module's own code failed at import
+        raise UserError(f"importing {module_name!r} failed: {type(error).__name__}: {error}") from None
+    missing = [name for name in REQUIRED_FUNCTIONS if not callable(getattr(module, name, None))]
+    if missing:
+        raise UserError(f"{module_name} is not a HEAR-API module: missing function(s) {', '.join(missing)}")
+    return module
+
+
+def parse_model_options(text: Optional[str]) -> Dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        options = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UserError(f"--model-options is not valid JSON: {error}") from None
+    if not isinstance(options, dict):
+        raise UserError("--model-options must be a JSON object")
+    return options
+
+
+def load_hear_model(module_name: str, model_path: str = "", options: Optional[Dict[str, Any]] = None,
+                    device: str = "cpu") -> HearModel:
+    module = import_module(module_name)
+    options = options or {}
+    try:
+        model = module.load_model(model_path, **options) if model_path else module.load_model(**options)
+    except FileNotFoundError as error:
+        raise UserError(f"{module_name}.load_model: model file not found: {error.filename or model_path}") from None
+    except Exception as error:
+        raise UserError(f"{module_name}.load_model failed: {type(error).__name__}: {error}") from None
+    missing = [name for name in REQUIRED_ATTRIBUTES if not hasattr(model, name)]
+    if missing:
+        raise UserError(f"{module_name}: the model lacks attribute(s) {', '.join(missing)}")
+    if not isinstance(model, torch.nn.Module):
+        raise UserError(f"{module_name}: load_model must return a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(model.sample_rate, int) or model.sample_rate <= 0:
+        raise UserError(f"{module_name}: model.sample_rate must be a positive int, got {model.sample_rate!r}")
+    model = model.to(device)
+    model.eval()
+    return HearModel(module_name, module, model, options)
+
+
+def _check_tensor(name: str, value: Any, shape: Sequence[Optional[int]], problems: List[str]) -> bool:
+    if not isinstance(value, torch.Tensor):
+        problems.append(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+        return False
+    if value.ndim != len(shape) or any(e is not None and e != a for e, a in zip(shape, value.shape)):
+        want = "(" + ", ".join("?" if e is None else str(e) for e in shape) + ")"
+        problems.append(f"{name} has shape {tuple(value.shape)}, expected {want}")
+        return False
+    if value.dtype != torch.float32:
+        problems.append(f"{name} has dtype {value.dtype}, expected torch.float32")
+        return False
+    if not torch.isfinite(value).all():
+        problems.append(f"{name} contains NaN or Inf")
+        return False
+    return True
+
+
+def check_outputs(hear: HearModel, audio: torch.Tensor, embedding_type: str) -> List[str]:
+    """Problems with the model's output on `audio` (an empty list when it is well-formed)."""
+    model, module = hear.model, hear.module
+    n = audio.shape[0]
+    problems: List[str] = []
+    try:
+        with torch.no_grad():
+            if embedding_type == "scene":
+                out = module.get_scene_embeddings(audio, model)
+                _check_tensor("get_scene_embeddings output", out, (n, int(model.scene_embedding_size)), problems)
+            else:
+                out = module.get_timestamp_embeddings(audio, model)
+                if not isinstance(out, tuple) or len(out) != 2:
+                    return ["get_timestamp_embeddings must return (embeddings, timestamps)"]
+                embeddings, timestamps = out
+                ok = _check_tensor("timestamp embeddings", embeddings, (n, None, int(model.timestamp_embedding_size)),
+                                   problems)
+                if ok and _check_tensor("timestamps", timestamps, (n, embeddings.shape[1]), problems):
+                    if timestamps.shape[1] > 1 and not bool((torch.diff(timestamps, dim=1) > 0).all()):
+                        problems.append("timestamps do not increase along each sound")
+    except Exception as error:
+        problems.append(f"{embedding_type} embedding raised {type(error).__name__}: {error}\n"
+                        + traceback.format_exc(limit=3))
+    return problems
+
+
+def synthetic_audio(n_sounds: int, seconds: float, sample_rate: int, device: str, seed: int = 0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return (torch.rand(n_sounds, int(seconds * sample_rate), generator=generator) * 1.8 - 0.9).to(device)
+
+
+def validate_model(hear: HearModel, device: str, lengths: Sequence[float] = (0.5, 1.0, 2.3),
+                   batch_sizes: Sequence[int] = (1, 3), embedding_types: Sequence[str] = ("scene", "event")
+                   ) -> List[str]:
+    """Report lines `ok ...` / `FAIL ...` for every (type, length, batch size) tried."""
+    report = []
+    for embedding_type in embedding_types:
+        for seconds in lengths:
+            for batch in batch_sizes:
+                audio = synthetic_audio(batch, seconds, hear.sample_rate, device)
+                problems = check_outputs(hear, audio, embedding_type)
+                what = f"{'scene' if embedding_type == 'scene' else 'timestamp'} embeddings, {batch} x {seconds} s"
+                report.extend([f"FAIL {what}: {p}" for p in problems] or [f"ok   {what}"])
+    return report
+
+
+def require_valid(hear: HearModel, device: str, embedding_types: Sequence[str]) -> None:
+    """Raise one UserError naming the first API violation (the runner's check before any task)."""
+    failures = [line for line in validate_model(hear, device, lengths=(1.0, 2.3), batch_sizes=(2,),
+                                                embedding_types=embedding_types) if line.startswith("FAIL")]
+    if failures:
+        raise UserError(f"{hear.module_name} violates the HEAR API: {failures[0][5:].splitlines()[0]}")

@@ -1,0 +1,195 @@
+"""Compute one task's embeddings into the layout of docs/embeddings-format.md.
+
+Audio is read by a DataLoader (workers, prefetch) in batches of equal length; embeddings go
+straight into the split's raw float32 memmap, so memory stays bounded whatever the task size.
+"""
+
+import json
+import logging
+import pickle
+import shutil
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+import soundfile as sf
+import torch
+from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
+
+from heareval import audio
+from heareval.atomic import atomic_path, write_json
+from heareval.cost import measure_cost
+from heareval.embeddings.hear_api import HearModel
+from heareval.errors import UserError
+from heareval.taskformat import LABEL_VOCABULARY, TASK_METADATA, load_task_metadata, read_json
+
+logger = logging.getLogger(__name__)
+DONE_MARKER = ".done.embeddings"
+
+
+def available_rates(task_dir: Path) -> List[int]:
+    return sorted(int(p.name) for p in task_dir.iterdir() if p.is_dir() and p.name.isdigit())
+
+
+def source_rate(task_dir: Path, rate: int, strict: bool) -> int:
+    """The rate to read: the model's own, else (unless strict) the closest higher one; never upsampled."""
+    rates = available_rates(task_dir)
+    if rate in rates:
+        return rate
+    higher = [r for r in rates if r > rate]
+    if strict or not higher:
+        reason = "--strict-sample-rate is set" if strict and higher else "no higher rate to resample from"
+        raise UserError(f"task {task_dir.name} has no {rate} Hz audio ({reason}); it has "
+                        f"{', '.join(map(str, rates)) or 'no audio folders'}")
+    return min(higher)
+
+
+class SplitAudio(Dataset):
+    """Mono float32 audio of one split at the model's rate, resampled on the fly when needed."""
+
+    def __init__(self, paths: List[Path], from_rate: int, to_rate: int) -> None:
+        self.paths, self.from_rate, self.to_rate = paths, from_rate, to_rate
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, index: int) -> Tuple[int, torch.Tensor]:
+        samples, rate = audio.read_audio(self.paths[index])
+        if rate != self.from_rate:
+            raise UserError(f"{self.paths[index]} is {rate} Hz, expected {self.from_rate} Hz")
+        samples = audio.resample(audio.to_mono(samples), rate, self.to_rate)
+        return index, torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
+
+
+def collate(items: List[Tuple[int, torch.Tensor]]) -> Tuple[List[int], torch.Tensor]:
+    return [i for i, _ in items], torch.stack([a for _, a in items])
+
+
+def equal_length_batches(lengths: List[int], batch_size: int) -> List[List[int]]:
+    """Indices grouped by exact length (no padding changes any embedding), in chunks of batch_size."""
+    groups: Dict[int, List[int]] = {}
+    for index, length in enumerate(lengths):
+        groups.setdefault(length, []).append(index)
+    return [members[i:i + batch_size] for _, members in sorted(groups.items())
+            for i in range(0, len(members), batch_size)]
+
+
+def frame_labels(events: List[Dict[str, Any]], timestamps: np.ndarray) -> List[List[Any]]:
+    """Each frame's labels: the events whose [start, end] (ms) contain its timestamp."""
+    labels: List[List[Any]] = [[] for _ in timestamps]
+    for event in events:
+        inside = np.nonzero((timestamps >= event["start"]) & (timestamps <= event["end"]))[0]
+        for i in inside:
+            if event["label"] not in labels[i]:
+                labels[i].append(event["label"])
+    return labels
+
+
+def default_batch_size(sample_duration: Optional[float]) -> int:
+    return max(1, int(64 / max(1.0, sample_duration or 10.0)))
+
+
+def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path, split: str, embedding_type: str, rate: int,
+                device: str, batch_size: int, num_workers: int) -> int:
+    """Write the split's files; return its number of embedding rows."""
+    split_labels = read_json(task_dir / f"{split}.json")
+    names = sorted(split_labels)
+    paths = [task_dir / str(rate) / split / name for name in names]
+    for path in paths:
+        if not path.is_file():
+            raise UserError(f"audio file listed in {task_dir / (split + '.json')} is missing: {path}")
+    ratio = hear.sample_rate / rate
+    lengths = [int(np.ceil(sf.info(str(p)).frames * ratio)) if rate != hear.sample_rate else sf.info(str(p)).frames
+               for p in paths]
+    batches = equal_length_batches(lengths, batch_size)
+    loader = DataLoader(SplitAudio(paths, rate, hear.sample_rate), batch_sampler=batches, collate_fn=collate,
+                        num_workers=num_workers, prefetch_factor=2 if num_workers else None,
+                        persistent_workers=False)
+    matrix_path = out_dir / f"{split}.embeddings.npy"
+    row_labels: List[Any] = []
+    row_timestamps: List[Tuple[str, float]] = []
+    rows, dimension = 0, None
+    scene = embedding_type == "scene"
+    if scene:
+        dimension = int(hear.model.scene_embedding_size)
+        matrix = np.memmap(matrix_path, dtype=np.float32, mode="w+", shape=(max(1, len(paths)), dimension))
+        file_labels_in_row_order: List[Any] = [None] * len(paths)
+    raw = None if scene else open(matrix_path, "wb")
+    progress = tqdm(total=len(paths), desc=f"{task_dir.name} {split}", unit="file", leave=False, mininterval=1.0)
+    try:
+        with torch.no_grad():
+            for indices, batch in loader:
+                batch = batch.to(device)
+                if scene:
+                    embeddings = hear.module.get_scene_embeddings(batch, hear.model)
+                    check_finite(embeddings, hear, task_dir, [names[i] for i in indices])
+                    block = embeddings.detach().float().cpu().numpy()
+                    matrix[rows:rows + len(indices)] = block
+                    for offset, i in enumerate(indices):
+                        file_labels_in_row_order[rows + offset] = (names[i], split_labels[names[i]])
+                    rows += len(indices)
+                else:
+                    embeddings, timestamps = hear.module.get_timestamp_embeddings(batch, hear.model)
+                    check_finite(embeddings, hear, task_dir, [names[i] for i in indices])
+                    block = embeddings.detach().float().cpu().numpy()
+                    times = timestamps.detach().double().cpu().numpy()
+                    dimension = block.shape[2]
+                    for offset, i in enumerate(indices):
+                        raw.write(np.ascontiguousarray(block[offset], dtype=np.float32).tobytes())
+                        row_labels.extend(frame_labels(split_labels[names[i]], times[offset]))
+                        row_timestamps.extend((names[i], float(t)) for t in times[offset])
+                        rows += block.shape[1]
+                progress.update(len(indices))
+    finally:
+        progress.close()
+        if raw is not None:
+            raw.close()
+    if scene:
+        matrix.flush()
+        del matrix
+        if not paths:
+            matrix_path.write_bytes(b"")
+        row_labels = [labels for _, labels in file_labels_in_row_order]
+        write_json(out_dir / f"{split}.filenames.json", [name for name, _ in file_labels_in_row_order], indent=None)
+    else:
+        write_json(out_dir / f"{split}.filename-timestamps.json",
+                   [[str(final_dir / split / name), t] for name, t in row_timestamps], indent=None)
+    write_json(out_dir / f"{split}.embedding-dimensions.json", [rows, dimension or 0], indent=None)
+    with open(out_dir / f"{split}.target-labels.pkl", "wb") as f:
+        pickle.dump(row_labels, f)
+    return rows
+
+
+def check_finite(embeddings: torch.Tensor, hear: HearModel, task_dir: Path, names: List[str]) -> None:
+    if not torch.isfinite(embeddings).all():
+        raise UserError(f"{hear.module_name} produced NaN or Inf embeddings on {task_dir.name}: {names[:3]}")
+
+
+def embed_task(hear: HearModel, task_dir: Path, out_dir: Path, device: str, batch_size: Optional[int] = None,
+               num_workers: int = 2, strict_sample_rate: bool = False, announced: Optional[set] = None) -> bool:
+    """Embed one task into out_dir; False if it was already complete (skipped)."""
+    if (out_dir / DONE_MARKER).is_file():
+        return False
+    metadata = load_task_metadata(task_dir)
+    rate = source_rate(task_dir, hear.sample_rate, strict_sample_rate)
+    if rate != hear.sample_rate and announced is not None and task_dir.name not in announced:
+        announced.add(task_dir.name)
+        logger.warning("%s has no %d Hz audio: resampling on the fly from %d Hz", task_dir.name,
+                       hear.sample_rate, rate)
+    batch_size = batch_size or default_batch_size(metadata.get("sample_duration"))
+    with atomic_path(out_dir, replace=True) as temporary:
+        temporary.mkdir()
+        with measure_cost("embeddings", device=device) as cost:
+            for name in [TASK_METADATA, LABEL_VOCABULARY] + [f"{s}.json" for s in metadata["splits"]]:
+                shutil.copyfile(task_dir / name, temporary / name)
+            rows = {split: embed_split(hear, task_dir, temporary, out_dir, split, metadata["embedding_type"], rate,
+                                       device, batch_size, num_workers)
+                    for split in metadata["splits"]}
+        cost.update(module=hear.module_name, task=task_dir.name, rows=rows, source_sample_rate=rate, device=device)
+        write_json(temporary / "cost.embeddings.json", cost, indent=2)
+        write_json(temporary / "profile.embeddings.json",
+                   {"time_elapsed": cost["wall_seconds"], "gpu_max_mem": cost["peak_gpu_memory_mb"],
+                    "gpu_device_name": torch.cuda.get_device_name() if device.startswith("cuda") else None})
+        (temporary / DONE_MARKER).write_text(json.dumps(rows) + "\n")
+    return True

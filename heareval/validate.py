@@ -1,0 +1,35 @@
+"""`python -m heareval.validate MODULE [--model PATH]`: check a HEAR-API module on synthetic audio."""
+
+import sys
+
+import click
+import torch
+
+from heareval.embeddings.hear_api import load_hear_model, parse_model_options, validate_model
+from heareval.errors import UserError, report_user_errors
+
+
+@click.command()
+@click.argument("module")
+@click.option("--model", "model_path", default="", help="Model weights file passed to load_model.")
+@click.option("--model-options", default=None, help="JSON object of keyword arguments for load_model.")
+@click.option("--device", default=None, help="cpu or cuda (default: cuda when available).")
+@report_user_errors
+def main(module: str, model_path: str, model_options: str, device: str) -> None:
+    """Check MODULE's HEAR API (functions, attributes, shapes, dtypes, timestamps, finiteness)."""
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    hear = load_hear_model(module, model_path, parse_model_options(model_options), device)
+    model = hear.model
+    click.echo(f"{module}: sample_rate {model.sample_rate}, scene_embedding_size {model.scene_embedding_size}, "
+               f"timestamp_embedding_size {model.timestamp_embedding_size}")
+    report = validate_model(hear, device)
+    for line in report:
+        click.echo(line)
+    failures = sum(line.startswith("FAIL") for line in report)
+    if failures:
+        raise UserError(f"{module}: {failures} of {len(report)} checks failed")
+    click.echo(f"{module}: all {len(report)} checks passed")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
