@@ -1,0 +1,72 @@
+"""DCASE-style metrics from frame-level scores with sed_scores_eval (PSDS, intersection and collar F1).
+
+Reference: Ebbers, Haeb-Umbach, Serizel, "Threshold independent evaluation of sound event detection
+scores", ICASSP 2022; Bilen et al., "A framework for the robust evaluation of sound event detection",
+ICASSP 2020 (PSDS).
+"""
+
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+
+
+def frame_boundaries(timestamps_ms: np.ndarray) -> np.ndarray:
+    """Frame edges in seconds from frame centres: midpoints, and half a hop beyond the ends."""
+    centres = np.asarray(timestamps_ms, dtype=float) / 1000.0
+    if len(centres) == 1:
+        return np.array([max(0.0, centres[0] - 0.025), centres[0] + 0.025])
+    hop = float(np.median(np.diff(centres)))
+    middle = (centres[1:] + centres[:-1]) / 2
+    return np.concatenate([[max(0.0, centres[0] - hop / 2)], middle, [centres[-1] + hop / 2]])
+
+
+def score_dataframes(predictions: Mapping[str, Mapping[str, Any]], labels: Sequence[str]) -> Dict[str, Any]:
+    from sed_scores_eval.base_modules.scores import create_score_dataframe
+
+    frames = {}
+    for filename, frame_scores in predictions.items():
+        probabilities = np.asarray(frame_scores["probabilities"], dtype=float)
+        edges = frame_boundaries(np.asarray(frame_scores["timestamps"]))
+        frames[audio_id(filename)] = create_score_dataframe(probabilities, edges, [str(x) for x in labels])
+    return frames
+
+
+def audio_id(filename: str) -> str:
+    return filename[:-4] if filename.endswith(".wav") else filename
+
+
+def merge_overlapping(events: Sequence[Tuple[float, float, str]]) -> list:
+    """Join touching or overlapping reference events of one class (sed_scores_eval requires disjoint ones)."""
+    merged: list = []
+    for onset, offset, label in sorted(events, key=lambda e: (e[2], e[0], e[1])):
+        if merged and merged[-1][2] == label and onset <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], offset), label)
+        else:
+            merged.append((onset, offset, label))
+    return merged
+
+
+def compute(metric: str, params: Dict[str, Any], predictions: Mapping, targets: Mapping, labels: Sequence[str],
+            audio_durations: Optional[Mapping[str, float]] = None) -> Tuple[Tuple[str, float], ...]:
+    from sed_scores_eval import collar_based, intersection_based
+
+    scores = score_dataframes(predictions, labels)
+    ground_truth = {audio_id(f): merge_overlapping([(e["start"] / 1000.0, e["end"] / 1000.0, str(e["label"]))
+                                                    for e in events])
+                    for f, events in targets.items() if audio_id(f) in scores}
+    for key in scores:
+        ground_truth.setdefault(key, [])
+    if metric == "psds":
+        durations = {audio_id(f): float(d) for f, d in (audio_durations or {}).items()}
+        for key, frame in scores.items():
+            durations.setdefault(key, float(frame["offset"].iloc[-1]))
+        value = intersection_based.psds(scores, ground_truth, durations, unit_of_time="hour", **params)[0]
+        return (("psds", float(value)),)
+    if metric == "intersection_f1":
+        f, p, r, _ = intersection_based.fscore(scores, ground_truth, **params)
+    elif metric == "collar_f1":
+        f, p, r, _ = collar_based.fscore(scores, ground_truth, **params)
+    else:
+        raise ValueError(f"unknown DCASE metric {metric}")
+    return (("f_measure", float(f["macro_average"])), ("precision", float(p["macro_average"])),
+            ("recall", float(r["macro_average"])))

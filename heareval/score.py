@@ -1,0 +1,205 @@
+"""The one registry of score functions, under the names task_metadata.json uses.
+
+Compatible with the original kit's API: `available_scores[name](label_to_idx=...)` gives a callable
+`(predictions, targets)`. Scene scores take arrays (n_files, n_labels) of probabilities and one- or
+multi-hot targets and return a float; event scores take `{filename: [{"label", "start", "end"}]}` (ms)
+and return `((name, value), ...)` with the primary value first; frame scores (PSDS, DCASE F1) take
+frame-level probabilities `{filename: {"timestamps": [ms], "probabilities": [[p per label]]}}`.
+"""
+
+import math
+from functools import partial
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+
+import numpy as np
+from scipy import stats
+from sklearn.metrics import accuracy_score, average_precision_score, roc_auc_score
+
+from heareval import event_metrics
+
+SCENE, EVENT, FRAME = "scene", "event", "frame"
+
+
+class ScoreFunction:
+    """A named score; `maximize` says whether higher is better, `kind` which predictions it reads."""
+
+    name = ""
+    kind = SCENE
+
+    def __init__(self, label_to_idx: Mapping[str, int], name: Optional[str] = None, maximize: bool = True) -> None:
+        self.label_to_idx = dict(label_to_idx)
+        if name:
+            self.name = name
+        self.maximize = maximize
+
+    @property
+    def labels(self) -> list:
+        return [label for label, _ in sorted(self.label_to_idx.items(), key=lambda kv: kv[1])]
+
+    def __call__(self, predictions: Any, targets: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _check_scene(predictions: np.ndarray, targets: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    predictions, targets = np.asarray(predictions), np.asarray(targets)
+    if predictions.ndim != 2 or targets.shape != predictions.shape:
+        raise ValueError(f"expected predictions and targets of equal shape (n, labels), got "
+                         f"{predictions.shape} and {targets.shape}")
+    return predictions, targets
+
+
+class Top1Accuracy(ScoreFunction):
+    name = "top1_acc"
+
+    def __call__(self, predictions: np.ndarray, targets: np.ndarray, **kwargs: Any) -> float:
+        predictions, targets = _check_scene(predictions, targets)
+        return float(accuracy_score(targets.argmax(axis=1), predictions.argmax(axis=1)))
+
+
+class ChromaAccuracy(ScoreFunction):
+    """Pitch accuracy ignoring octave errors (labels are consecutive semitones)."""
+
+    name = "chroma_acc"
+
+    def __call__(self, predictions: np.ndarray, targets: np.ndarray, **kwargs: Any) -> float:
+        predictions, targets = _check_scene(predictions, targets)
+        return float(accuracy_score(targets.argmax(axis=1) % 12, predictions.argmax(axis=1) % 12))
+
+
+def _defined_classes(targets: np.ndarray, need_negatives: bool) -> np.ndarray:
+    positives = targets.sum(axis=0)
+    defined = positives > 0
+    if need_negatives:
+        defined &= positives < len(targets)
+    return defined
+
+
+class MeanAveragePrecision(ScoreFunction):
+    """Macro average precision over the classes with at least one positive example."""
+
+    name = "mAP"
+
+    def __call__(self, predictions: np.ndarray, targets: np.ndarray, **kwargs: Any) -> float:
+        predictions, targets = _check_scene(predictions, targets)
+        defined = _defined_classes(targets, need_negatives=False)
+        if not defined.any():
+            return math.nan
+        return float(average_precision_score(targets[:, defined], predictions[:, defined], average="macro"))
+
+
+class AUCROC(ScoreFunction):
+    """Macro ROC AUC over the classes with both positive and negative examples."""
+
+    name = "aucroc"
+
+    def __call__(self, predictions: np.ndarray, targets: np.ndarray, **kwargs: Any) -> float:
+        predictions, targets = _check_scene(predictions, targets)
+        defined = _defined_classes(targets, need_negatives=True)
+        if not defined.any():
+            return math.nan
+        return float(roc_auc_score(targets[:, defined], predictions[:, defined], average="macro"))
+
+
+class DPrime(ScoreFunction):
+    """Mean over classes of sqrt(2) * inverse-normal(ROC AUC), classes as for aucroc."""
+
+    name = "d_prime"
+
+    def __call__(self, predictions: np.ndarray, targets: np.ndarray, **kwargs: Any) -> float:
+        predictions, targets = _check_scene(predictions, targets)
+        defined = _defined_classes(targets, need_negatives=True)
+        if not defined.any():
+            return math.nan
+        auc = roc_auc_score(targets[:, defined], predictions[:, defined], average=None)
+        return float(np.mean(stats.norm().ppf(auc) * np.sqrt(2.0)))
+
+
+class EventBasedScore(ScoreFunction):
+    """sed_eval's overall event-based F-measure (then precision, recall), vectorized."""
+
+    kind = EVENT
+
+    def __init__(self, label_to_idx: Mapping[str, int], params: Dict[str, Any], name: Optional[str] = None,
+                 maximize: bool = True) -> None:
+        super().__init__(label_to_idx, name, maximize)
+        self.params = params
+
+    def __call__(self, predictions: Mapping, targets: Mapping, **kwargs: Any) -> Tuple[Tuple[str, float], ...]:
+        result = event_metrics.event_based(targets, predictions, self.labels, **self.params)
+        return tuple((key, result[key]) for key in ("f_measure", "precision", "recall"))
+
+
+class SegmentBasedScore(ScoreFunction):
+    """sed_eval's overall segment-based error rate (then its parts), vectorized."""
+
+    kind = EVENT
+
+    def __init__(self, label_to_idx: Mapping[str, int], params: Dict[str, Any], name: Optional[str] = None,
+                 maximize: bool = False) -> None:
+        super().__init__(label_to_idx, name, maximize)
+        self.params = params
+
+    def __call__(self, predictions: Mapping, targets: Mapping, **kwargs: Any) -> Tuple[Tuple[str, float], ...]:
+        result = event_metrics.segment_based(targets, predictions, self.labels, **self.params)
+        keys = ("error_rate", "substitution_rate", "deletion_rate", "insertion_rate")
+        return tuple((key, result[key]) for key in keys)
+
+
+class FrameScore(ScoreFunction):
+    """DCASE threshold-based and threshold-free metrics from frame-level scores, via sed_scores_eval."""
+
+    kind = FRAME
+
+    def __init__(self, label_to_idx: Mapping[str, int], metric: str, params: Dict[str, Any],
+                 name: Optional[str] = None, maximize: bool = True) -> None:
+        super().__init__(label_to_idx, name, maximize)
+        self.metric, self.params = metric, params
+
+    def __call__(self, predictions: Mapping, targets: Mapping, audio_durations: Optional[Mapping[str, float]] = None,
+                 **kwargs: Any) -> Tuple[Tuple[str, float], ...]:
+        from heareval import dcase_metrics
+
+        return dcase_metrics.compute(self.metric, self.params, predictions, targets, self.labels, audio_durations)
+
+
+available_scores: Dict[str, Callable[..., ScoreFunction]] = {
+    "top1_acc": Top1Accuracy,
+    "pitch_acc": partial(Top1Accuracy, name="pitch_acc"),
+    "chroma_acc": ChromaAccuracy,
+    "mAP": MeanAveragePrecision,
+    "d_prime": DPrime,
+    "aucroc": AUCROC,
+    "event_onset_200ms_fms": partial(EventBasedScore, name="event_onset_200ms_fms", params=dict(
+        evaluate_onset=True, evaluate_offset=False, t_collar=0.2, percentage_of_length=0.5)),
+    "event_onset_50ms_fms": partial(EventBasedScore, name="event_onset_50ms_fms", params=dict(
+        evaluate_onset=True, evaluate_offset=False, t_collar=0.05, percentage_of_length=0.5)),
+    "event_onset_offset_50ms_20perc_fms": partial(EventBasedScore, name="event_onset_offset_50ms_20perc_fms",
+                                                  params=dict(evaluate_onset=True, evaluate_offset=True,
+                                                              t_collar=0.05, percentage_of_length=0.2)),
+    "segment_1s_er": partial(SegmentBasedScore, name="segment_1s_er", params=dict(time_resolution=1.0)),
+    # DCASE 2022 task 4 baseline settings
+    "psds1": partial(FrameScore, name="psds1", metric="psds", params=dict(
+        dtc_threshold=0.7, gtc_threshold=0.7, cttc_threshold=None, alpha_ct=0.0, alpha_st=1.0, max_efpr=100.0)),
+    "psds2": partial(FrameScore, name="psds2", metric="psds", params=dict(
+        dtc_threshold=0.1, gtc_threshold=0.1, cttc_threshold=0.3, alpha_ct=0.5, alpha_st=1.0, max_efpr=100.0)),
+    "intersection_f1": partial(FrameScore, name="intersection_f1", metric="intersection_f1", params=dict(
+        threshold=0.5, dtc_threshold=0.5, gtc_threshold=0.5)),
+    "collar_f1": partial(FrameScore, name="collar_f1", metric="collar_f1", params=dict(
+        threshold=0.5, onset_collar=0.2, offset_collar=0.2, offset_collar_rate=0.2)),
+}
+
+
+def score_function(name: str, label_to_idx: Mapping[str, int]) -> ScoreFunction:
+    from heareval.errors import UserError
+
+    if name not in available_scores:
+        raise UserError(f"unknown score {name!r}; valid scores: {', '.join(available_scores)}")
+    return available_scores[name](label_to_idx=label_to_idx)
+
+
+def primary_value(value: Any) -> float:
+    """A score's primary number (the first of an event score's pairs)."""
+    return float(value[0][1]) if isinstance(value, tuple) else float(value)
