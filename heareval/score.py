@@ -203,3 +203,12 @@ def score_function(name: str, label_to_idx: Mapping[str, int]) -> ScoreFunction:
 def primary_value(value: Any) -> float:
     """A score's primary number (the first of an event score's pairs)."""
     return float(value[0][1]) if isinstance(value, tuple) else float(value)
+
+
+def is_better(score: float, than: float, maximize: bool) -> bool:
+    """Strictly better in the score's direction; NaN is never better, anything beats NaN."""
+    if math.isnan(score):
+        return False
+    if math.isnan(than):
+        return True
+    return score > than if maximize else score < than

@@ -25,6 +25,7 @@ CONFIG = {
          "url": "https://archive.org/download/dcase2016_task2_test_public/dcase2016_task2_test_public.zip",
          "md5": "ac98768b39a08fc0c6c2ddd15a981dd7"},
     ],
+    "category": "environmental",
     "default_mode": "full",
     "split_percentage": {"valid": 20, "test": 20, "train": 60},
     "modes": {"full": {"max_task_duration_by_split": {"train": None, "valid": None, "test": None}}},

@@ -26,6 +26,7 @@ CONFIG = {
                            ("valid", "87e94a00a19b6dbc99cf6d4c0c0cae87"),
                            ("test", "5e6f8719bf7e16ad0a00d518b78af77d")]
     ],
+    "category": "music",
     "default_mode": "5h",
     "modes": {
         "5h": {"max_task_duration_by_split": {"train": 16000.0, "valid": 2000.0, "test": 2000.0}},

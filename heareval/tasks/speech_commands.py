@@ -30,6 +30,7 @@ CONFIG = {
         {"split": "test", "url": "http://download.tensorflow.org/data/speech_commands_test_set_v0.02.tar.gz",
          "md5": "854c580ee90bff80c516491c84544e32"},
     ],
+    "category": "speech",
     "default_mode": "5h",
     "modes": {
         "5h": {"max_task_duration_by_split": {"train": 16000.0, "valid": 2000.0, "test": None}},

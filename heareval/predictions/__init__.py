@@ -1,0 +1,1 @@
+"""Stage 3: shallow downstream training on cached embeddings, grid search, test predictions."""

@@ -1,0 +1,115 @@
+"""Read one split of an embedding task folder (docs/embeddings-format.md), checking it thoroughly."""
+
+import json
+import logging
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+from heareval.errors import UserError
+from heareval.taskformat import label_vocabulary, load_task_metadata, read_json
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SplitData:
+    """Embeddings (N, D), targets (N, L) multi-hot, and for event tasks each row's file and time (ms)."""
+
+    name: str
+    embeddings: np.ndarray
+    targets: np.ndarray
+    filenames: Optional[List[str]] = None
+    timestamps: Optional[np.ndarray] = None
+
+
+def embedding_matrix(task_dir: Path, split: str, in_memory: bool) -> np.ndarray:
+    matrix_path = task_dir / f"{split}.embeddings.npy"
+    dims_path = task_dir / f"{split}.embedding-dimensions.json"
+    for path in (matrix_path, dims_path):
+        if not path.is_file():
+            raise UserError(f"missing embedding file: {path}")
+    dims = read_json(dims_path)
+    if not (isinstance(dims, list) and len(dims) == 2 and all(isinstance(d, int) and d >= 0 for d in dims)):
+        raise UserError(f"malformed {dims_path}: expected [rows, dimension]")
+    rows, dimension = dims
+    expected = rows * dimension * 4
+    actual = matrix_path.stat().st_size
+    if actual != expected:
+        raise UserError(f"{matrix_path} holds {actual} bytes but {dims_path.name} says {rows} x {dimension} "
+                        f"float32 ({expected} bytes): truncated or mismatched")
+    if rows == 0:
+        raise UserError(f"{matrix_path} holds no embeddings")
+    matrix = np.memmap(matrix_path, dtype=np.float32, mode="r", shape=(rows, dimension))
+    for start in range(0, rows, 65536):  # checked in chunks: memory stays bounded
+        block = matrix[start:start + 65536]
+        bad = ~np.isfinite(block).all(axis=1)
+        if bad.any():
+            raise UserError(f"{matrix_path}: embedding row {start + int(np.argmax(bad))} contains NaN or Inf")
+    return np.array(matrix) if in_memory else matrix
+
+
+def multi_hot(row_labels: List[List[Any]], vocabulary: List[str], source: Path) -> np.ndarray:
+    index = {label: i for i, label in enumerate(vocabulary)}
+    targets = np.zeros((len(row_labels), len(vocabulary)), dtype=np.float32)
+    for row, labels in enumerate(row_labels):
+        for label in labels:
+            position = index.get(str(label))
+            if position is None:
+                raise UserError(f"{source}: label {label!r} (row {row}) is not in labelvocabulary.csv")
+            targets[row, position] = 1.0
+    return targets
+
+
+def load_split(task_dir: Path, split: str, in_memory: bool = True) -> SplitData:
+    metadata = load_task_metadata(task_dir)
+    vocabulary = label_vocabulary(task_dir)
+    embeddings = embedding_matrix(task_dir, split, in_memory)
+    labels_path = task_dir / f"{split}.target-labels.pkl"
+    if not labels_path.is_file():
+        raise UserError(f"missing label file: {labels_path}")
+    try:
+        with open(labels_path, "rb") as f:
+            row_labels = pickle.load(f)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:
+        raise UserError(f"malformed label file {labels_path}: {error}") from None
+    if not isinstance(row_labels, list) or len(row_labels) != len(embeddings):
+        count = len(row_labels) if isinstance(row_labels, list) else "no list of"
+        raise UserError(f"{labels_path} has {count} label rows but the embeddings have {len(embeddings)} rows")
+    targets = multi_hot(row_labels, vocabulary, labels_path)
+    if metadata["prediction_type"] == "multiclass" and not (targets.sum(axis=1) == 1).all():
+        row = int(np.argmax(targets.sum(axis=1) != 1))
+        raise UserError(f"{labels_path}: multiclass task but row {row} has {int(targets[row].sum())} labels")
+    data = SplitData(split, embeddings, targets)
+    if metadata["embedding_type"] == "event":
+        stamps_path = task_dir / f"{split}.filename-timestamps.json"
+        stamps = read_json(stamps_path)
+        if len(stamps) != len(embeddings):
+            raise UserError(f"{stamps_path} has {len(stamps)} rows but the embeddings have {len(embeddings)}")
+        data.filenames = [Path(name).name for name, _ in stamps]
+        data.timestamps = np.array([t for _, t in stamps], dtype=np.float64)
+    return data
+
+
+def split_events(task_dir: Path, split: str) -> Dict[str, List[Dict[str, Any]]]:
+    """The reference events of a split (the task's `<split>.json`)."""
+    return read_json(task_dir / f"{split}.json")
+
+
+def concatenate(parts: List[SplitData], name: str) -> SplitData:
+    """Several splits as one (k-fold training folds)."""
+    if len(parts) == 1:
+        return parts[0]
+    data = SplitData(name, np.concatenate([np.asarray(p.embeddings) for p in parts]),
+                     np.concatenate([p.targets for p in parts]))
+    if parts[0].filenames is not None:
+        data.filenames = sum((p.filenames for p in parts), [])
+        data.timestamps = np.concatenate([p.timestamps for p in parts])
+    return data
+
+
+def dump_json(obj: Any) -> str:
+    return json.dumps(obj, indent=1)

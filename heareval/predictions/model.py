@@ -1,0 +1,124 @@
+"""The shallow downstream predictor: a fully connected network as a LightningModule."""
+
+import math
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple
+
+import lightning as L
+import numpy as np
+import torch
+from torch import nn
+
+from heareval.predictions.grid import GridPoint
+from heareval.score import is_better
+
+# A validator maps validation probabilities to (score, details such as the chosen post-processing).
+Validator = Callable[[np.ndarray], Tuple[float, Dict[str, Any]]]
+
+INITIALIZERS = {"xavier_uniform": nn.init.xavier_uniform_, "xavier_normal": nn.init.xavier_normal_}
+NORMS = {"batchnorm": nn.BatchNorm1d, "layernorm": nn.LayerNorm, "none": None}
+
+
+def build_network(input_dim: int, n_labels: int, hp: GridPoint) -> nn.Sequential:
+    """0..N hidden layers of hidden_dim units (Linear, norm, ReLU, dropout), then a linear output."""
+    layers = []
+    width = input_dim
+    norm = NORMS[hp.get("hidden_norm", "batchnorm")]
+    for _ in range(hp["hidden_layers"]):
+        layers.append(nn.Linear(width, hp["hidden_dim"]))
+        if norm is not None:
+            layers.append(norm(hp["hidden_dim"]))
+        layers += [nn.ReLU(), nn.Dropout(hp["dropout"])]
+        width = hp["hidden_dim"]
+    layers.append(nn.Linear(width, n_labels))
+    initialize = INITIALIZERS[hp.get("initialization", "xavier_uniform")]
+    for layer in layers:
+        if isinstance(layer, nn.Linear):
+            initialize(layer.weight)
+            nn.init.zeros_(layer.bias)
+    return nn.Sequential(*layers)
+
+
+class TensorBatches:
+    """Shuffled minibatches sliced from tensors already on the device (or from a memmap, copied per batch)."""
+
+    def __init__(self, x: Any, y: torch.Tensor, batch_size: int, seed: int, device: torch.device) -> None:
+        self.x, self.y, self.batch_size, self.seed, self.device = x, y, batch_size, seed, device
+        self.epoch = 0
+        n = len(y)
+        self.starts = [s for s in range(0, n, batch_size) if n - s > 1 or n == 1]  # BatchNorm needs 2 rows
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __iter__(self) -> Iterator[Tuple[torch.Tensor, torch.Tensor]]:
+        generator = torch.Generator().manual_seed(self.seed * 100003 + self.epoch)
+        self.epoch += 1
+        order = torch.randperm(len(self.y), generator=generator)
+        for start in self.starts:
+            rows = order[start:start + self.batch_size]
+            if isinstance(self.x, torch.Tensor):
+                rows = rows.to(self.x.device)
+                yield self.x[rows], self.y[rows]
+            else:  # memmap: read sorted rows, keep the labels aligned
+                rows, _ = torch.sort(rows)
+                batch = torch.from_numpy(np.ascontiguousarray(self.x[rows.numpy()])).to(self.device)
+                yield batch, self.y[rows.to(self.y.device)]
+
+
+class ShallowPredictor(L.LightningModule):
+    """Trains on (embedding, target) batches; scores the whole validation set at each check and keeps
+    the best check's weights in memory (no pickled checkpoints)."""
+
+    def __init__(self, input_dim: int, n_labels: int, multiclass: bool, hp: GridPoint, maximize: bool,
+                 validation_x: Any, validator: Validator) -> None:
+        super().__init__()
+        self.net = build_network(input_dim, n_labels, hp)
+        self.multiclass, self.hp, self.maximize = multiclass, hp, maximize
+        self.loss = nn.CrossEntropyLoss() if multiclass else nn.BCEWithLogitsLoss()
+        self.validation_x, self.validator = validation_x, validator
+        self.best_score = -math.inf if maximize else math.inf
+        self.best_epoch = -1
+        self.best_state: Optional[Dict[str, torch.Tensor]] = None
+        self.best_details: Dict[str, Any] = {}
+        self.validation_history: list = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+    def probabilities(self, x: Any, chunk: int = 65536) -> np.ndarray:
+        was_training = self.training
+        self.eval()
+        outputs = []
+        with torch.no_grad():
+            for start in range(0, len(x), chunk):
+                block = x[start:start + chunk]
+                if not isinstance(block, torch.Tensor):
+                    block = torch.from_numpy(np.ascontiguousarray(block))
+                logits = self.net(block.to(self.device))
+                outputs.append((torch.softmax(logits, 1) if self.multiclass else torch.sigmoid(logits)).float().cpu())
+        self.train(was_training)
+        return torch.cat(outputs).numpy()
+
+    def training_step(self, batch: Tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        loss = self.loss(self.net(x), y)
+        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=len(x))
+        return loss
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        score, details = self.validator(self.probabilities(self.validation_x))
+        if math.isnan(score):  # e.g. no predicted events: the worst possible
+            score = -math.inf if self.maximize else math.inf
+        self.validation_history.append((self.current_epoch, score))
+        self.log("val_score", float(score) if math.isfinite(score) else (-1e9 if self.maximize else 1e9),
+                 batch_size=1)
+        if is_better(score, self.best_score, self.maximize) or self.best_state is None:
+            self.best_score, self.best_epoch, self.best_details = score, self.current_epoch, details
+            self.best_state = {k: v.detach().clone() for k, v in self.state_dict().items()}
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=self.hp["lr"])
+
+    def restore_best(self) -> None:
+        if self.best_state is not None:
+            self.load_state_dict(self.best_state)

@@ -1,0 +1,102 @@
+"""`python -m heareval.predictions.runner MODULE|TASK_DIR...`: train, select and score every task."""
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+import click
+
+from heareval.errors import UserError, report_user_errors
+from heareval.predictions.grid import GRIDS
+from heareval.predictions.train import task_predictions
+from heareval.taskformat import is_task_dir, load_task_metadata
+
+
+def parse_gpus(value: Optional[str]) -> Optional[List[int]]:
+    """An int N (the first N GPUs; 0 = CPU) or a JSON list of GPU ids; None = automatic."""
+    if value is None:
+        return None
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        raise UserError(f"--gpus {value!r}: expected an integer or a JSON list such as [0]") from None
+    if isinstance(parsed, int) and parsed >= 0:
+        return list(range(parsed))
+    if isinstance(parsed, list) and all(isinstance(g, int) and g >= 0 for g in parsed):
+        return parsed
+    raise UserError(f"--gpus {value!r}: expected an integer or a JSON list such as [0]")
+
+
+def embedding_task_dirs(targets: Sequence[str], embeddings_dir: str, task: str = "all") -> List[Path]:
+    """Task folders from module names (embeddings/<module>/*) or explicit task folders."""
+    found: List[Path] = []
+    for target in targets:
+        path = Path(target)
+        if is_task_dir(path):
+            found.append(path)
+            continue
+        module_dir = path if path.is_dir() else Path(embeddings_dir) / target
+        if not module_dir.is_dir():
+            raise UserError(f"{target!r} is neither an embedding task folder nor a module in {embeddings_dir}")
+        tasks = sorted(p for p in module_dir.iterdir() if is_task_dir(p))
+        if not tasks:
+            raise UserError(f"no embedding task folders in {module_dir}")
+        found.extend(tasks)
+    if task != "all":
+        found = [p for p in found if task in (p.name, load_task_metadata(p)["task_name"])]
+        if not found:
+            raise UserError(f"no task {task!r} among {', '.join(map(str, targets))}")
+    return found
+
+
+def run_predictions(targets: Sequence[str], embeddings_dir: str = "embeddings", task: str = "all",
+                    gpus: Optional[List[int]] = None, grid: str = "default", grid_points: int = 8, seed: int = 42,
+                    deterministic: bool = True, in_memory: bool = True, seeds: int = 1,
+                    search_every_fold: bool = False, model_label: str = "") -> List[Path]:
+    task_dirs = embedding_task_dirs(targets, embeddings_dir, task)
+    for task_dir in task_dirs:
+        if not (task_dir / ".done.embeddings").is_file():
+            raise UserError(f"{task_dir}: embeddings are incomplete (no .done.embeddings); rerun the embeddings runner")
+    for task_dir in task_dirs:
+        report = task_predictions(task_dir, grid, grid_points, seed, gpus, deterministic, in_memory, seeds,
+                                  search_every_fold, model_label)
+        if report is None:
+            click.echo(f"skipped (done): {task_dir}", err=True)
+        else:
+            folds = [k for k in report if isinstance(report[k], dict) and "test_score" in report[k]]
+            scores = ", ".join(f"{k}: {report[k]['test_score']:.4f}" for k in folds)
+            click.echo(f"{task_dir}: test score {scores}", err=True)
+    return task_dirs
+
+
+@click.command()
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--embeddings-dir", default="embeddings", show_default=True)
+@click.option("--task", default="all", show_default=True, help="A task name or folder name, or all.")
+@click.option("--gpus", default=None, help="An int (how many GPUs; 0 = CPU) or a JSON list of ids "
+              "(default: one GPU if there is one, else CPU).")
+@click.option("--grid", type=click.Choice(sorted(GRIDS)), default="default", show_default=True)
+@click.option("--grid-points", type=int, default=8, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--seeds", type=int, default=1, show_default=True,
+              help="Repeat the final training with this many seeds and report mean and std.")
+@click.option("--deterministic/--no-deterministic", default=True, show_default=True)
+@click.option("--in-memory/--memmap", default=True, show_default=True,
+              help="Hold embeddings on the device (fast) or read batches from the memmap (huge tasks).")
+@click.option("--search-every-fold", is_flag=True, help="k-fold tasks: grid search on every fold, not only the first.")
+@click.option("--model", "model_path", default="", help="Accepted as the original kit writes it; only labels the run.")
+@report_user_errors
+def main(targets: Sequence[str], embeddings_dir: str, task: str, gpus: Optional[str], grid: str, grid_points: int,
+         seed: int, seeds: int, deterministic: bool, in_memory: bool, search_every_fold: bool, model_path: str) -> None:
+    """Train shallow predictors on the embeddings of TARGETS (module names or embedding task folders)."""
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    run_predictions(targets, embeddings_dir, task, parse_gpus(gpus), grid, grid_points, seed, deterministic,
+                    in_memory, seeds, search_every_fold, model_path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

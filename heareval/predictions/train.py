@@ -1,0 +1,325 @@
+"""Grid search, model selection and test predictions for one embedding task folder."""
+
+import logging
+import math
+import shutil
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.callbacks import EarlyStopping
+from lightning.pytorch.loggers import CSVLogger
+from tqdm import tqdm
+
+from heareval.atomic import atomic_path, remove_path, write_json
+from heareval.cost import measure_cost
+from heareval.errors import UserError
+from heareval.predictions.data import SplitData, concatenate, load_split, split_events
+from heareval.predictions.grid import EVENT_POSTPROCESSING_GRID, GRIDS, GridPoint, expand, sample_grid
+from heareval.predictions.model import ShallowPredictor, TensorBatches, Validator
+from heareval.predictions.postprocess import file_frames, predicted_events
+from heareval.score import EVENT, SCENE, is_better, primary_value, score_function
+from heareval.taskformat import label_vocabulary, load_task_metadata
+
+logger = logging.getLogger(__name__)
+DONE_MARKER = "prediction-done.json"
+OUTPUT_PATTERNS = ("*.predictions.npz", "*.predicted-events.json", "test.predicted-scores.json",
+                   "test.best-model-config.json", "grid-points.json", "cost.predictions.json", "logs")
+
+
+@dataclass
+class Arrangement:
+    """One train/valid/test assignment: the test split is scored once (k-fold: each fold once)."""
+
+    name: str
+    train: List[str]
+    valid: str
+    test: str
+
+
+def arrangements(metadata: Dict[str, Any]) -> List[Arrangement]:
+    splits = metadata["splits"]
+    if metadata.get("split_mode", "trainvaltest") == "trainvaltest":
+        return [Arrangement("test", ["train"], "valid", "test")]
+    k = len(splits)
+    if k < 3:
+        raise UserError(f"{metadata['task_name']}: k-fold needs at least 3 folds, got {splits}")
+    return [Arrangement(splits[i], [s for j, s in enumerate(splits) if j not in (i, (i + 1) % k)],
+                        splits[(i + 1) % k], splits[i]) for i in range(k)]
+
+
+@dataclass
+class Setup:
+    """Everything training needs about the task, resolved once."""
+
+    task_dir: Path
+    metadata: Dict[str, Any]
+    labels: List[str]
+    device: torch.device
+    accelerator: str
+    devices: Any
+    deterministic: bool
+    in_memory: bool
+    primary: Any = None
+    scores: list = field(default_factory=list)
+
+    @property
+    def is_event(self) -> bool:
+        return self.metadata["embedding_type"] == "event"
+
+    @property
+    def multiclass(self) -> bool:
+        return self.metadata["prediction_type"] == "multiclass"
+
+
+def resolve_device(gpus: Optional[Sequence[int]]) -> Tuple[torch.device, str, Any]:
+    """--gpus: None -> one GPU if there is one, [] -> CPU, [i] -> GPU i."""
+    if gpus is None:
+        gpus = [0] if torch.cuda.is_available() else []
+    if not gpus:
+        return torch.device("cpu"), "cpu", 1
+    if not torch.cuda.is_available():
+        raise UserError(f"--gpus {list(gpus)}: no CUDA GPU is available on this machine")
+    if len(gpus) > 1:
+        raise UserError("one training process uses one GPU; for several GPUs run one process per GPU, "
+                        "each with its own --gpus [i] (see README, 'Several GPUs')")
+    if gpus[0] >= torch.cuda.device_count():
+        raise UserError(f"--gpus {list(gpus)}: this machine has {torch.cuda.device_count()} GPU(s)")
+    return torch.device(f"cuda:{gpus[0]}"), "gpu", [gpus[0]]
+
+
+def make_validator(setup: Setup, data: SplitData, reference: Optional[Dict[str, Any]]) -> Validator:
+    """The primary score of validation probabilities; for event tasks the best post-processing too."""
+    primary = setup.primary
+    if not setup.is_event:
+        return lambda probabilities: (primary_value(primary(probabilities, data.targets)), {})
+    frames = file_frames(data.filenames, data.timestamps)
+    options = expand(setup.metadata.get("evaluation_params", {}).get("event_postprocessing_grid",
+                                                                      EVENT_POSTPROCESSING_GRID))
+
+    def validate(probabilities: np.ndarray) -> Tuple[float, Dict[str, Any]]:
+        best: Tuple[float, Dict[str, Any]] = (math.nan, {"postprocessing": options[0]})
+        for params in options:
+            events = predicted_events(probabilities, frames, data.timestamps, setup.labels, params)
+            score = primary_value(primary(events, reference))
+            if is_better(score, best[0], primary.maximize):
+                best = (score, {"postprocessing": params})
+        return best
+
+    return validate
+
+
+def as_targets(data: SplitData, multiclass: bool, device: torch.device) -> torch.Tensor:
+    if multiclass:
+        return torch.from_numpy(data.targets.argmax(axis=1)).long().to(device)
+    return torch.from_numpy(data.targets).to(device)
+
+
+def as_inputs(data: SplitData, setup: Setup) -> Any:
+    if setup.in_memory:
+        return torch.from_numpy(np.asarray(data.embeddings, dtype=np.float32)).to(setup.device)
+    return data.embeddings
+
+
+@dataclass
+class FitResult:
+    hparams: GridPoint
+    seed: int
+    validation_score: float
+    best_epoch: int
+    epochs_trained: int
+    seconds: float
+    details: Dict[str, Any]
+    model: ShallowPredictor
+
+
+def fit(setup: Setup, hp: GridPoint, train: SplitData, valid: SplitData, reference: Optional[Dict[str, Any]],
+        seed: int, log_dir: Path, log_name: str) -> FitResult:
+    """Train one grid point with early stopping on the primary validation score."""
+    L.seed_everything(seed, workers=False, verbose=False)
+    started = time.perf_counter()
+    model = ShallowPredictor(train.embeddings.shape[1], len(setup.labels), setup.multiclass, hp,
+                             setup.primary.maximize, as_inputs(valid, setup), make_validator(setup, valid, reference))
+    batches = TensorBatches(as_inputs(train, setup), as_targets(train, setup.multiclass, setup.device),
+                            hp["batch_size"], seed, setup.device)
+    stopper = EarlyStopping("val_score", patience=hp["patience"], mode="max" if setup.primary.maximize else "min",
+                            check_finite=False)
+    trainer = L.Trainer(max_epochs=hp["max_epochs"], check_val_every_n_epoch=hp["check_val_every_n_epoch"],
+                        accelerator=setup.accelerator, devices=setup.devices, deterministic=setup.deterministic,
+                        callbacks=[stopper], logger=CSVLogger(str(log_dir), name="", version=log_name),
+                        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                        num_sanity_val_steps=0, log_every_n_steps=1)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*does not have many workers.*")
+        warnings.filterwarnings("ignore", ".*Total length of `.*` across ranks is zero.*")
+        warnings.filterwarnings("ignore", ".*is an invalid configuration.*")
+        warnings.filterwarnings("ignore", ".*treespec.*")
+        trainer.fit(model, train_dataloaders=batches, val_dataloaders=[0])
+    model.restore_best()
+    return FitResult(hp, seed, model.best_score, model.best_epoch, trainer.current_epoch,
+                     time.perf_counter() - started, model.best_details, model)
+
+
+def test_scores(setup: Setup, result: FitResult, test: SplitData, reference: Optional[Dict[str, Any]]
+                ) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """(every task score on the test split, the stored predictions)."""
+    probabilities = result.model.probabilities(as_inputs(test, setup))
+    scores: Dict[str, Any] = {}
+    stored: Dict[str, Any] = {"probabilities": probabilities, "targets": test.targets}
+    if setup.is_event:
+        frames = file_frames(test.filenames, test.timestamps)
+        events = predicted_events(probabilities, frames, test.timestamps, setup.labels,
+                                  result.details["postprocessing"])
+        stored.update(events=events, filenames=np.array(test.filenames), timestamps=test.timestamps)
+        predictions, targets = events, reference
+    else:
+        predictions, targets = probabilities, test.targets
+    for score in setup.scores:
+        if score.kind == EVENT and not setup.is_event or score.kind == SCENE and setup.is_event:
+            continue
+        if score.kind not in (EVENT, SCENE):
+            continue  # threshold-free frame scores are computed by the evaluation stage
+        value = score(predictions, targets)
+        if isinstance(value, tuple):
+            scores[f"test_{score.name}"] = float(value[0][1])
+            for key, sub in value:
+                scores[f"test_{score.name}_{key}"] = float(sub)
+        else:
+            scores[f"test_{score.name}"] = float(value)
+    scores["test_score"] = scores[f"test_{setup.primary.name}"]
+    return scores, stored
+
+
+def save_predictions(out_dir: Path, name: str, stored: Dict[str, Any], labels: List[str]) -> None:
+    arrays = {k: v for k, v in stored.items() if k != "events"}
+    np.savez_compressed(out_dir / f"{name}.predictions.npz", labels=np.array(labels), **arrays)
+    if "events" in stored:
+        write_json(out_dir / f"{name}.predicted-events.json", stored["events"])
+
+
+def summary(values: List[float]) -> Dict[str, float]:
+    finite = [v for v in values if v is not None and not math.isnan(v)]
+    return {"mean": float(np.mean(finite)) if finite else math.nan,
+            "std": float(np.std(finite)) if finite else math.nan}
+
+
+def clean_previous_outputs(task_dir: Path) -> None:
+    """An interrupted run may leave some outputs: remove them so the task restarts cleanly."""
+    for pattern in OUTPUT_PATTERNS:
+        for path in task_dir.glob(pattern):
+            remove_path(path)
+
+
+def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8, seed: int = 42,
+                     gpus: Optional[Sequence[int]] = None, deterministic: bool = True, in_memory: bool = True,
+                     seeds: int = 1, search_every_fold: bool = False, model_label: str = "") -> Optional[Dict]:
+    """Train, select and score one task; write its outputs. None if it was already done."""
+    task_dir = Path(task_dir)
+    if (task_dir / DONE_MARKER).is_file():
+        return None
+    if grid not in GRIDS:
+        raise UserError(f"unknown grid {grid!r}; grids: {', '.join(GRIDS)}")
+    if seeds < 1 or grid_points < 1:
+        raise UserError("--seeds and --grid-points must be at least 1")
+    clean_previous_outputs(task_dir)
+    metadata = load_task_metadata(task_dir)
+    device, accelerator, devices = resolve_device(gpus)
+    labels = label_vocabulary(task_dir)
+    label_to_idx = {label: i for i, label in enumerate(labels)}
+    evaluation = metadata.get("evaluation") or []
+    if not evaluation:
+        raise UserError(f"{task_dir / 'task_metadata.json'} lists no evaluation scores")
+    setup = Setup(task_dir, metadata, labels, device, accelerator, devices, deterministic, in_memory,
+                  primary=score_function(evaluation[0], label_to_idx),
+                  scores=[score_function(name, label_to_idx) for name in evaluation])
+    data = {split: load_split(task_dir, split, in_memory) for split in metadata["splits"]}
+    events = {split: split_events(task_dir, split) for split in metadata["splits"]} if setup.is_event else {}
+    points = sample_grid(GRIDS[grid], grid_points, seed)
+    layout = arrangements(metadata)
+    report: Dict[str, Any] = {"score_mode": "max" if setup.primary.maximize else "min",
+                              "embedding_path": str(task_dir), "model": model_label}
+    grid_records: List[Dict[str, Any]] = []
+    with measure_cost("predictions", device=str(device)) as cost, atomic_path(task_dir / ".outputs") as out:
+        out.mkdir()
+        best_hp: Optional[GridPoint] = None
+        fold_reports: Dict[str, Any] = {}
+        for index, arrangement in enumerate(layout):
+            train = concatenate([data[s] for s in arrangement.train], "train")
+            missing = [labels[i] for i in np.nonzero(train.targets.sum(axis=0) == 0)[0]]
+            if missing:
+                logger.warning("%s (%s): no training example for class(es) %s; they can never be predicted "
+                               "well and are reported in the scores file", task_dir.name, arrangement.name, missing)
+            valid, test = data[arrangement.valid], data[arrangement.test]
+            reference_valid, reference_test = events.get(arrangement.valid), events.get(arrangement.test)
+            searched: Optional[FitResult] = None
+            if best_hp is None or search_every_fold:
+                results = []
+                bar = tqdm(points, desc=f"{task_dir.name} {arrangement.name} grid", unit="point", leave=False)
+                for i, hp in enumerate(bar):
+                    result = fit(setup, hp, train, valid, reference_valid, seed, out / "logs",
+                                 f"{arrangement.name}-gridpoint{i:02d}")
+                    results.append(result)
+                    grid_records.append({"split": arrangement.name, "grid_point": i, "hparams": hp,
+                                         "validation_score": result.validation_score, "best_epoch": result.best_epoch,
+                                         "epochs_trained": result.epochs_trained, "seconds": result.seconds,
+                                         "postprocessing": result.details.get("postprocessing")})
+                    bar.set_postfix(val=f"{result.validation_score:.4f}")
+                searched = select_best(results, setup.primary.maximize)
+                best_hp = searched.hparams
+                for r in results:
+                    if r is not searched:
+                        del r.model
+            runs: List[Tuple[Dict[str, Any], Dict[str, Any], FitResult]] = []
+            for repeat in range(seeds):
+                run_seed = seed + repeat
+                result = searched if (repeat == 0 and searched is not None) else fit(
+                    setup, best_hp, train, valid, reference_valid, run_seed, out / "logs",
+                    f"{arrangement.name}-final-seed{run_seed}")
+                scores, stored = test_scores(setup, result, test, reference_test)
+                runs.append((scores, stored, result))
+            first_scores, first_stored, first = runs[0]
+            save_predictions(out, arrangement.name, first_stored, labels)
+            fold_report = {**first_scores, "validation_score": first.validation_score, "epoch": first.best_epoch,
+                           "time_in_min": first.seconds / 60.0}
+            if seeds > 1:
+                fold_report["seeds"] = {str(result.seed): scores for scores, _, result in runs}
+                fold_report["seed_summary"] = {key: summary([s[key] for s, _, _ in runs]) for key in first_scores}
+            if missing:
+                fold_report["classes_without_training_examples"] = missing
+            fold_reports[arrangement.name] = fold_report
+            report.setdefault("postprocessing", sorted(first.details.get("postprocessing", {}).items()))
+            report["hparams"] = {k: v for k, v in best_hp.items()}
+        report.update(fold_reports)
+        if len(layout) > 1:
+            keys = [k for k in fold_reports[layout[0].name] if k.startswith("test_")]
+            report["aggregated_scores"] = {f"{k}_{stat}": summary([fold_reports[a.name][k] for a in layout])[stat]
+                                           for k in keys for stat in ("mean", "std")}
+        write_json(out / "test.predicted-scores.json", report)
+        write_json(out / "test.best-model-config.json", best_hp)
+        write_json(out / "grid-points.json", grid_records)
+    cost.update(task=task_dir.name, grid=grid, grid_points=len(points), device=str(device))
+    finished = task_dir / ".outputs"
+    for path in finished.iterdir():
+        target = task_dir / path.name
+        remove_path(target)
+        shutil.move(str(path), str(target))
+    remove_path(finished)
+    write_json(task_dir / "cost.predictions.json", cost, indent=2)
+    write_json(task_dir / DONE_MARKER, {"time": cost["wall_seconds"], "embedding_path": str(task_dir),
+                                        "grid": grid, "grid_points": len(points), "device": str(device),
+                                        "gpu_max_mem": cost["peak_gpu_memory_mb"]})
+    return report
+
+
+def select_best(results: List[FitResult], maximize: bool) -> FitResult:
+    """The grid point with the best validation score (ties: the earlier point)."""
+    best = results[0]
+    for result in results[1:]:
+        if is_better(result.validation_score, best.validation_score, maximize):
+            best = result
+    return best
