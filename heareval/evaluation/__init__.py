@@ -1,0 +1,1 @@
+"""Stage 4: stored test predictions -> scores, result tables and plots."""

@@ -1,0 +1,113 @@
+"""Module x task tables and normalized score plots, as people publish them."""
+
+import math
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional
+
+import pandas as pd
+
+from heareval.errors import UserError
+from heareval.score import available_scores
+
+PLOT_SIZE_INCHES = (12.0, 6.0)
+PLOT_DPI = 100  # so the PNG is 1200 x 600 pixels
+
+
+def primary_table(results: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> pd.DataFrame:
+    """Rows: modules; columns: `task (score)`; values: each task's primary score."""
+    rows: Dict[str, Dict[str, float]] = {}
+    for module, tasks in results.items():
+        for task, entry in tasks.items():
+            name = entry.get("primary_score")
+            rows.setdefault(module, {})[f"{task} ({name})"] = entry.get(name, math.nan)
+    return pd.DataFrame.from_dict(rows, orient="index").sort_index(axis=0).sort_index(axis=1)
+
+
+def cost_table(results: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> pd.DataFrame:
+    rows = []
+    for module, tasks in results.items():
+        for task, entry in tasks.items():
+            for stage, cost in entry.get("cost", {}).items():
+                rows.append({"module": module, "task": task, "stage": stage,
+                             "wall s": round(cost["wall_seconds"], 1), "cpu s": round(cost["cpu_seconds"], 1),
+                             "peak MB": round(cost["peak_memory_mb"]),
+                             "peak GPU MB": cost.get("peak_gpu_memory_mb"), "kWh": cost.get("energy_kwh")})
+    return pd.DataFrame(rows)
+
+
+def to_markdown(frame: pd.DataFrame, index_name: str = "module") -> str:
+    frame = frame.reset_index().rename(columns={"index": index_name}) if index_name else frame
+    header = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    lines = [header, rule]
+    for row in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_table(results: Mapping[str, Any], path: Path) -> None:
+    table = primary_table(results)
+    if path.suffix == ".csv":
+        table.to_csv(path, index_label="module")
+    elif path.suffix == ".md":
+        path.write_text(to_markdown(table))
+    else:
+        raise UserError(f"--table {path}: use a .md or .csv file name")
+
+
+def normalized_scores(results: Mapping[str, Mapping[str, Mapping[str, Any]]],
+                      reference: Optional[Mapping[str, float]] = None) -> pd.DataFrame:
+    """Primary scores relative to the best module per task (or to reference scores): 1 = as good."""
+    rows = []
+    for module, tasks in results.items():
+        for task, entry in tasks.items():
+            name = entry.get("primary_score")
+            rows.append({"module": module, "task": task, "score": entry.get(name, math.nan),
+                         "maximize": available_scores[name](label_to_idx={}).maximize,
+                         "category": entry.get("category") or "other"})
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    normalized = []
+    for row in frame.itertuples():
+        if reference is not None:
+            base = reference.get(row.task, reference.get(row.task.split("-")[0]))
+            if base is None:
+                raise UserError(f"--reference has no score for task {row.task}")
+        else:
+            others = frame.loc[frame["task"] == row.task, "score"]
+            base = others.max() if row.maximize else others.min()
+        if row.maximize:
+            normalized.append(row.score / base if base else math.nan)
+        else:
+            normalized.append(base / row.score if row.score else math.nan)
+    frame["normalized"] = normalized
+    return frame
+
+
+def write_plot(results: Mapping[str, Any], path: Path, reference: Optional[Mapping[str, float]] = None) -> None:
+    """Grouped bars of normalized primary scores, tasks grouped by category."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frame = normalized_scores(results, reference)
+    if frame.empty:
+        raise UserError("nothing to plot: no module has scored tasks")
+    frame = frame.sort_values(["category", "task", "module"])
+    tasks: List[str] = list(dict.fromkeys(frame["task"]))
+    modules: List[str] = sorted(set(frame["module"]))
+    figure, axes = plt.subplots(figsize=PLOT_SIZE_INCHES, dpi=PLOT_DPI)
+    width = 0.8 / len(modules)
+    for m, module in enumerate(modules):
+        values = [frame.loc[(frame["task"] == t) & (frame["module"] == module), "normalized"].mean() for t in tasks]
+        axes.bar([i + m * width for i in range(len(tasks))], values, width, label=module)
+    labels = [f"{frame.loc[frame['task'] == t, 'category'].iloc[0]}\n{t}" for t in tasks]
+    axes.set_xticks([i + 0.4 - width / 2 for i in range(len(tasks))], labels, fontsize=8)
+    axes.axhline(1.0, color="black", linewidth=0.8)
+    axes.set_ylabel("score relative to " + ("reference" if reference else "best module"))
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=PLOT_DPI)
+    plt.close(figure)

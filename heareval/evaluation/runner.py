@@ -1,0 +1,100 @@
+"""`python -m heareval.evaluation.runner [MODULE ...]`: score stored test predictions, tables and plots."""
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import click
+
+from heareval.atomic import write_json
+from heareval.errors import UserError, report_user_errors
+from heareval.evaluation.report import cost_table, primary_table, to_markdown, write_plot, write_table
+from heareval.evaluation.task_evaluation import evaluate_task, has_predictions
+from heareval.score import available_scores
+from heareval.taskformat import is_task_dir, load_task_metadata, read_json
+
+logger = logging.getLogger(__name__)
+
+
+def module_dirs(embeddings_dir: Path, modules: Sequence[str]) -> List[Path]:
+    if not embeddings_dir.is_dir():
+        raise UserError(f"embeddings folder not found: {embeddings_dir}")
+    if modules:
+        missing = [m for m in modules if not (embeddings_dir / m).is_dir()]
+        if missing:
+            raise UserError(f"no embeddings for module(s) {', '.join(missing)} in {embeddings_dir}")
+        return [embeddings_dir / m for m in modules]
+    found = sorted(p for p in embeddings_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not found:
+        raise UserError(f"no modules in {embeddings_dir}")
+    return found
+
+
+def evaluate(modules: Sequence[str] = (), embeddings_dir: str = "embeddings", task: str = "all",
+             extra_scores: Sequence[str] = (), strict: bool = False) -> Dict[str, Dict[str, Any]]:
+    """{module: {task: {score: value, ...}}} over modules and tasks that have stored predictions."""
+    for name in extra_scores:
+        if name not in available_scores:
+            raise UserError(f"unknown score {name!r}; valid scores: {', '.join(available_scores)}")
+    results: Dict[str, Dict[str, Any]] = {}
+    for module_dir in module_dirs(Path(embeddings_dir), modules):
+        tasks = sorted(p for p in module_dir.iterdir() if is_task_dir(p))
+        if task != "all":
+            tasks = [p for p in tasks if task in (p.name, load_task_metadata(p)["task_name"])]
+        for task_dir in tasks:
+            if not has_predictions(task_dir):
+                message = f"{module_dir.name}/{task_dir.name}: no stored predictions (run the predictions runner)"
+                if strict:
+                    raise UserError(message)
+                click.echo(f"skipped: {message}", err=True)
+                continue
+            extra = [s for s in extra_scores if applies(s, task_dir)]
+            skipped = sorted(set(extra_scores) - set(extra))
+            if skipped:
+                click.echo(f"note: {', '.join(skipped)} do not apply to {task_dir.name}", err=True)
+            results.setdefault(module_dir.name, {})[task_dir.name] = evaluate_task(task_dir, extra)
+    if not results:
+        raise UserError(f"no stored predictions found in {embeddings_dir}")
+    return results
+
+
+def applies(score_name: str, task_dir: Path) -> bool:
+    kind = available_scores[score_name](label_to_idx={}).kind
+    return (kind == "scene") == (load_task_metadata(task_dir)["embedding_type"] == "scene")
+
+
+@click.command()
+@click.argument("modules", nargs=-1)
+@click.option("--embeddings-dir", default="embeddings", show_default=True)
+@click.option("--task", default="all", show_default=True)
+@click.option("--output", default="evaluation_results.json", show_default=True)
+@click.option("--scores", "extra_scores", default="", help="Extra score names, comma-separated (e.g. psds1,psds2).")
+@click.option("--table", "table_path", default=None, type=click.Path(path_type=Path),
+              help="Write a module x task table of primary scores (.md or .csv).")
+@click.option("--plot", "plot_path", default=None, type=click.Path(path_type=Path),
+              help="Write a PNG of scores normalized per task.")
+@click.option("--reference", "reference_path", default=None, type=click.Path(path_type=Path),
+              help="JSON {task: published score} to normalize the plot by (default: the best module).")
+@click.option("--strict", is_flag=True, help="Error when a module or task has no stored predictions.")
+@report_user_errors
+def main(modules: Sequence[str], embeddings_dir: str, task: str, output: str, extra_scores: str,
+         table_path: Optional[Path], plot_path: Optional[Path], reference_path: Optional[Path], strict: bool) -> None:
+    """Score the stored test predictions of MODULES (default: every module in --embeddings-dir)."""
+    extra = [s.strip() for s in extra_scores.split(",") if s.strip()]
+    reference = read_json(reference_path) if reference_path else None
+    results = evaluate(modules, embeddings_dir, task, extra, strict)
+    write_json(output, results, indent=2)
+    click.echo(to_markdown(primary_table(results)))
+    costs = cost_table(results)
+    if not costs.empty:
+        click.echo(to_markdown(costs.set_index("module")))
+    if table_path:
+        write_table(results, table_path)
+    if plot_path:
+        write_plot(results, plot_path, reference)
+    click.echo(f"results: {output}", err=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
