@@ -18,6 +18,8 @@ def run_luigi(tasks: List[luigi.Task], work_dir: str, workers: int, scheduler_ho
     params = dict(workers=max(1, workers), log_level="INFO" if verbose else "CRITICAL", detailed_summary=True)
     if scheduler_host:
         params.update(scheduler_host=scheduler_host, scheduler_port=scheduler_port)
+        # stay to pick up work that other machines' workers unblock, instead of leaving early
+        luigi.configuration.get_config().set("worker", "keep_alive", "true")
     else:
         params.update(local_scheduler=True)
     if not verbose:
@@ -29,8 +31,7 @@ def run_luigi(tasks: List[luigi.Task], work_dir: str, workers: int, scheduler_ho
         raise RuntimeError("a pipeline stage failed:\n" + "\n\n".join(bugs))
     if errors:
         raise UserError("\n".join(dict.fromkeys(text for _, text in errors)))
-    if not result.scheduling_succeeded or result.status.name not in ("SUCCESS", "SUCCESS_WITH_RETRY"):
-        if scheduler_host and result.status.name == "SCHEDULING_FAILED":
+    if not all(task.complete() for task in tasks):
+        if scheduler_host and not result.scheduling_succeeded:
             raise UserError(f"cannot use the Luigi scheduler at {scheduler_host}:{scheduler_port}")
-        if result.status.name != "SUCCESS" and "done by other workers" not in result.summary_text:
-            raise UserError(f"the pipeline did not finish: {result.summary_text.strip().splitlines()[-1]}")
+        raise UserError(f"the pipeline did not finish: {result.summary_text.strip().splitlines()[-1]}")

@@ -9,6 +9,7 @@ import click
 
 from heareval.atomic import write_json
 from heareval.errors import UserError, report_user_errors
+from heareval.evaluation.chance import failures_below_chance
 from heareval.evaluation.report import cost_table, primary_table, to_markdown, write_plot, write_table
 from heareval.evaluation.task_evaluation import evaluate_task, has_predictions
 from heareval.score import available_scores
@@ -77,9 +78,12 @@ def applies(score_name: str, task_dir: Path) -> bool:
 @click.option("--reference", "reference_path", default=None, type=click.Path(path_type=Path),
               help="JSON {task: published score} to normalize the plot by (default: the best module).")
 @click.option("--strict", is_flag=True, help="Error when a module or task has no stored predictions.")
+@click.option("--require-above-chance", is_flag=True,
+              help="Exit non-zero if a primary score is not clearly better than chance.")
 @report_user_errors
 def main(modules: Sequence[str], embeddings_dir: str, task: str, output: str, extra_scores: str,
-         table_path: Optional[Path], plot_path: Optional[Path], reference_path: Optional[Path], strict: bool) -> None:
+         table_path: Optional[Path], plot_path: Optional[Path], reference_path: Optional[Path], strict: bool,
+         require_above_chance: bool) -> None:
     """Score the stored test predictions of MODULES (default: every module in --embeddings-dir)."""
     extra = [s.strip() for s in extra_scores.split(",") if s.strip()]
     reference = read_json(reference_path) if reference_path else None
@@ -94,6 +98,11 @@ def main(modules: Sequence[str], embeddings_dir: str, task: str, output: str, ex
     if plot_path:
         write_plot(results, plot_path, reference)
     click.echo(f"results: {output}", err=True)
+    if require_above_chance:
+        problems = failures_below_chance(results, Path(embeddings_dir))
+        if problems:
+            raise UserError("scores at chance level:\n" + "\n".join(problems))
+        click.echo("every primary score is clearly better than chance", err=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,49 @@
+"""Chance levels of the primary scores, to check that a run learned something."""
+
+import math
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+import numpy as np
+
+from heareval.taskformat import label_vocabulary, load_task_metadata
+
+
+def chance_level(score: str, task_dir: Path) -> Tuple[float, bool]:
+    """(chance value, maximize): what a guess without listening gets."""
+    n_labels = len(label_vocabulary(task_dir))
+    if score in ("top1_acc", "pitch_acc"):
+        return 1.0 / n_labels, True
+    if score == "chroma_acc":
+        return 1.0 / min(12, n_labels), True
+    if score in ("aucroc",):
+        return 0.5, True
+    if score == "d_prime":
+        return 0.0, True
+    if score == "mAP":
+        stored = np.load(task_dir / "test.predictions.npz")
+        return float(stored["targets"].mean()), True
+    if score == "segment_1s_er":
+        return 1.0, False  # predicting nothing deletes every reference: error rate 1
+    return 0.0, True  # event F-measures, PSDS: no detections score 0
+
+
+def clearly_above_chance(value: float, chance: float, maximize: bool) -> bool:
+    """At least twice chance and 0.1 better for scores in [0, 1]; 0.1 below for error rates."""
+    if math.isnan(value):
+        return False
+    if maximize:
+        return value >= max(2 * chance, chance + 0.1)
+    return value <= chance - 0.1
+
+
+def failures_below_chance(results: Dict[str, Dict[str, Dict[str, Any]]], embeddings_dir: Path) -> List[str]:
+    problems = []
+    for module, tasks in results.items():
+        for task, entry in tasks.items():
+            name = entry["primary_score"]
+            chance, maximize = chance_level(name, embeddings_dir / module / task)
+            if not clearly_above_chance(entry[name], chance, maximize):
+                problems.append(f"{module}/{task}: {name} {entry[name]:.4f} is not clearly "
+                                f"{'above' if maximize else 'below'} chance ({chance:.4f})")
+    return problems

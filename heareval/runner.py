@@ -1,0 +1,242 @@
+"""`python -m heareval.runner MODULE... --tasks ...`: the whole benchmark as one Luigi DAG.
+
+Each (module, task) embedding, prediction and evaluation is a Luigi task with an on-disk target,
+so several machines sharing a filesystem, each running workers against one `luigid`, split the
+MODULES x TASKS matrix without doing any part twice.
+"""
+
+import functools
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import click
+import luigi
+
+from heareval.atomic import write_json
+from heareval.embeddings.hear_api import HearModel, load_hear_model, parse_model_options, require_valid
+from heareval.embeddings.runner import default_device, module_dir_name
+from heareval.embeddings.task_embeddings import DONE_MARKER as EMBEDDINGS_DONE
+from heareval.embeddings.task_embeddings import embed_task
+from heareval.errors import UserError, report_user_errors
+from heareval.evaluation.report import cost_table, primary_table, to_markdown, write_table
+from heareval.evaluation.task_evaluation import evaluate_task
+from heareval.luigi_run import run_luigi
+from heareval.predictions.grid import GRIDS
+from heareval.predictions.train import DONE_MARKER as PREDICTIONS_DONE
+from heareval.predictions.train import task_predictions
+from heareval.tasks.pipeline import FinalizeCorpus, Stage, finalize_task, run_config
+from heareval.tasks.runner import DEFAULT_SAMPLE_RATES, check_writable, parse_rates, selected_tasks
+from heareval.tasks.small import build_small_corpus
+from heareval.tasks.pipeline import small_corpus_dir
+
+STAGES = ("tasks", "embeddings", "predictions", "evaluation")
+RUN_LOG = ".run-log"
+EVALUATION_FILE = "evaluation.json"
+
+
+def record_run(embeddings_dir: str, stage: str, module: str, task: str) -> None:
+    """Append who did what to <embeddings_dir>/.run-log (one short O_APPEND write: safe across workers)."""
+    Path(embeddings_dir).mkdir(parents=True, exist_ok=True)
+    line = f"{stage}\t{module}\t{task}\t{socket.gethostname()}:{os.getpid()}\n"
+    with open(Path(embeddings_dir) / RUN_LOG, "a") as f:
+        f.write(line)
+
+
+@functools.lru_cache(maxsize=4)
+def cached_model(module: str, model_path: str, options_json: str, device: str) -> HearModel:
+    return load_hear_model(module, model_path, json.loads(options_json), device)
+
+
+class ModuleTaskStage(Stage):
+    """A stage of one (module, task) pair; the task comes from the preprocessing DAG."""
+
+    module = luigi.Parameter()
+    task_name = luigi.Parameter()
+    model_path = luigi.Parameter(default="")
+    model_options = luigi.Parameter(default="{}")
+    sample_rates = luigi.ListParameter()
+    small = luigi.BoolParameter(default=False)
+    mode = luigi.Parameter(default="")
+    mirror = luigi.Parameter(default="")
+    tasks_dir = luigi.Parameter(default="tasks")
+    embeddings_dir = luigi.Parameter(default="embeddings")
+
+    def preprocessing(self) -> FinalizeCorpus:
+        return finalize_task(self.task_name, self.sample_rates, self.tasks_dir, mode=self.mode, small=self.small,
+                             work_dir=self.work_dir, mirror=self.mirror, threads=self.threads)
+
+    @property
+    def task_dir_name(self) -> str:
+        return Path(self.preprocessing().output().path).name
+
+    @property
+    def embedding_task_dir(self) -> Path:
+        options = json.loads(self.model_options)
+        return Path(self.embeddings_dir) / module_dir_name(self.module, options) / self.task_dir_name
+
+    def pair_params(self) -> Dict[str, Any]:
+        return {name: getattr(self, name) for name, _ in ModuleTaskStage.get_params()}
+
+
+class EmbedTask(ModuleTaskStage):
+    device = luigi.Parameter(default="", significant=False)
+    batch_size = luigi.IntParameter(default=0, significant=False)
+
+    def requires(self) -> FinalizeCorpus:
+        return self.preprocessing()
+
+    def output(self) -> luigi.LocalTarget:
+        return luigi.LocalTarget(str(self.embedding_task_dir / EMBEDDINGS_DONE))
+
+    def run(self) -> None:
+        device = self.device or default_device()
+        hear = cached_model(self.module, self.model_path, self.model_options, device)
+        require_valid(hear, device, [run_config(self.task_name, self.mode, self.small, self.work_dir,
+                                                self.mirror)["embedding_type"]])
+        embed_task(hear, Path(self.input().path), self.embedding_task_dir, device, self.batch_size or None,
+                   num_workers=min(2, self.threads))
+        record_run(self.embeddings_dir, "embeddings", self.module, self.task_dir_name)
+
+
+class PredictTask(ModuleTaskStage):
+    grid = luigi.Parameter(default="default")
+    grid_points = luigi.IntParameter(default=8)
+    seed = luigi.IntParameter(default=42)
+    seeds = luigi.IntParameter(default=1)
+    gpus = luigi.Parameter(default="", significant=False)
+
+    def requires(self) -> EmbedTask:
+        return EmbedTask(**self.pair_params())
+
+    def output(self) -> luigi.LocalTarget:
+        return luigi.LocalTarget(str(self.embedding_task_dir / PREDICTIONS_DONE))
+
+    def run(self) -> None:
+        gpus = json.loads(self.gpus) if self.gpus else None
+        task_predictions(self.embedding_task_dir, self.grid, self.grid_points, self.seed, gpus, seeds=self.seeds,
+                         model_label=self.model_path)
+        record_run(self.embeddings_dir, "predictions", self.module, self.task_dir_name)
+
+
+class EvaluateTask(PredictTask):
+    def requires(self) -> PredictTask:
+        return PredictTask(**{name: getattr(self, name) for name, _ in PredictTask.get_params()})
+
+    def output(self) -> luigi.LocalTarget:
+        return luigi.LocalTarget(str(self.embedding_task_dir / EVALUATION_FILE))
+
+    def run(self) -> None:
+        write_json(self.output().path, evaluate_task(self.embedding_task_dir), indent=2)
+        record_run(self.embeddings_dir, "evaluation", self.module, self.task_dir_name)
+
+
+def benchmark(modules: Sequence[str], tasks: Sequence[str], until: str = "evaluation", small: bool = False,
+              mode: Optional[str] = None, sample_rates: Optional[Sequence[int]] = None, work_dir: str = "_workdir",
+              tasks_dir: str = "tasks", embeddings_dir: str = "embeddings", mirror: str = "",
+              model_path: str = "", model_options: Optional[Dict[str, Any]] = None, grid: str = "default",
+              grid_points: int = 8, seed: int = 42, seeds: int = 1, device: str = "", gpus: str = "",
+              num_workers: int = 1, scheduler_host: Optional[str] = None, scheduler_port: int = 8082,
+              verbose: bool = False) -> Dict[str, Dict[str, Any]]:
+    """Run the DAG up to `until`; return {module: {task: evaluation}} (empty before the evaluation stage)."""
+    if until not in STAGES:
+        raise UserError(f"--until {until!r}: one of {', '.join(STAGES)}")
+    if grid not in GRIDS:
+        raise UserError(f"unknown grid {grid!r}; grids: {', '.join(GRIDS)}")
+    check_writable(Path(tasks_dir))
+    check_writable(Path(embeddings_dir))
+    options_json = json.dumps(model_options or {}, sort_keys=True)
+    if not sample_rates:
+        rates = set()
+        for module in modules:  # import and check every module before any long work
+            rates.add(cached_model(module, model_path, options_json, "cpu").sample_rate)
+        sample_rates = sorted(rates) if until != "tasks" else list(DEFAULT_SAMPLE_RATES)
+    if small:
+        for name in tasks:
+            build_small_corpus(name, small_corpus_dir(work_dir, name))
+    threads = max(1, (os.cpu_count() or 1) // max(1, num_workers))
+    common = dict(sample_rates=list(sample_rates), small=small, mode=mode or "", mirror=mirror, tasks_dir=tasks_dir,
+                  work_dir=work_dir, threads=threads)
+    for name in tasks:
+        run_config(name, mode or "", small, work_dir, mirror)
+    if until == "tasks":
+        targets: List[luigi.Task] = [finalize_task(name, sample_rates, tasks_dir, mode=mode or "", small=small,
+                                                   work_dir=work_dir, mirror=mirror, threads=threads)
+                                     for name in tasks]
+    else:
+        stage_class = {"embeddings": EmbedTask, "predictions": PredictTask, "evaluation": EvaluateTask}[until]
+        targets = []
+        for module in modules:
+            for name in tasks:
+                params: Dict[str, Any] = dict(module=module, task_name=name, model_path=model_path,
+                                              model_options=options_json, embeddings_dir=embeddings_dir, **common)
+                if until != "embeddings":
+                    params.update(grid=grid, grid_points=grid_points, seed=seed, seeds=seeds, gpus=gpus)
+                if until == "embeddings":
+                    params.update(device=device)
+                targets.append(stage_class(**params))
+    run_luigi(targets, work_dir, num_workers, scheduler_host, scheduler_port, verbose)
+    if until != "evaluation":
+        return {}
+    results: Dict[str, Dict[str, Any]] = {}
+    for target in targets:
+        with open(target.output().path) as f:
+            results.setdefault(module_dir_name(target.module, model_options), {})[target.task_dir_name] = json.load(f)
+    return results
+
+
+@click.command()
+@click.argument("modules", nargs=-1, required=True)
+@click.option("--tasks", "task_names", default="all", show_default=True, help="all, or task names comma-separated.")
+@click.option("--until", type=click.Choice(STAGES), default="evaluation", show_default=True)
+@click.option("--small", is_flag=True, help="Use the built-in small synthetic stand-in corpora.")
+@click.option("--mode", default=None, help="Task mode (default: each task's default).")
+@click.option("--sample-rate", "sample_rates", multiple=True, help="Rates to preprocess (default: the modules' rates).")
+@click.option("--work-dir", default="_workdir", show_default=True)
+@click.option("--tasks-dir", default="tasks", show_default=True)
+@click.option("--embeddings-dir", default="embeddings", show_default=True)
+@click.option("--mirror", default="", help="Base URL or folder holding the archives under their upstream names.")
+@click.option("--model", "model_path", default="", help="Weights file for the modules' load_model.")
+@click.option("--model-options", default=None, help="JSON object of keyword arguments for load_model.")
+@click.option("--grid", type=click.Choice(sorted(GRIDS)), default="default", show_default=True)
+@click.option("--grid-points", type=int, default=8, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--seeds", type=int, default=1, show_default=True)
+@click.option("--device", default="", help="Embedding device (default: cuda when available).")
+@click.option("--gpus", default="", help="Training GPUs as for the predictions runner (default: automatic).")
+@click.option("--num-workers", type=int, default=1, show_default=True, help="Luigi worker processes on this machine.")
+@click.option("--scheduler-host", default=None, help="Use a luigid central scheduler at this host.")
+@click.option("--scheduler-port", type=int, default=8082, show_default=True)
+@click.option("--output", default="evaluation_results.json", show_default=True)
+@click.option("--table", "table_path", default=None, type=click.Path(path_type=Path))
+@click.option("--verbose", is_flag=True)
+@report_user_errors
+def main(modules: Sequence[str], task_names: str, until: str, small: bool, mode: Optional[str],
+         sample_rates: Sequence[str], work_dir: str, tasks_dir: str, embeddings_dir: str, mirror: str,
+         model_path: str, model_options: Optional[str], grid: str, grid_points: int, seed: int, seeds: int,
+         device: str, gpus: str, num_workers: int, scheduler_host: Optional[str], scheduler_port: int, output: str,
+         table_path: Optional[Path], verbose: bool) -> None:
+    """Run the four stages for MODULES x TASKS."""
+    tasks = [t for part in task_names.split(",") for t in selected_tasks(part.strip())]
+    rates = parse_rates(sample_rates) if sample_rates else None
+    results = benchmark(modules, list(dict.fromkeys(tasks)), until, small, mode, rates, work_dir, tasks_dir,
+                        embeddings_dir, mirror, model_path, parse_model_options(model_options), grid, grid_points,
+                        seed, seeds, device, gpus, num_workers, scheduler_host, scheduler_port, verbose)
+    if results:
+        write_json(output, results, indent=2)
+        click.echo(to_markdown(primary_table(results)))
+        costs = cost_table(results)
+        if not costs.empty:
+            click.echo(to_markdown(costs.set_index("module")))
+        if table_path:
+            write_table(results, table_path)
+        click.echo(f"results: {output}", err=True)
+    else:
+        click.echo(f"done up to stage {until}", err=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
