@@ -7,6 +7,7 @@ MODULES x TASKS matrix without doing any part twice.
 
 import functools
 import json
+import multiprocessing
 import os
 import socket
 import sys
@@ -49,6 +50,17 @@ def record_run(embeddings_dir: str, stage: str, module: str, task: str) -> None:
 @functools.lru_cache(maxsize=4)
 def cached_model(module: str, model_path: str, options_json: str, device: str) -> HearModel:
     return load_hear_model(module, model_path, json.loads(options_json), device)
+
+
+def _sample_rate_of(module: str, model_path: str, options_json: str) -> int:
+    return load_hear_model(module, model_path, json.loads(options_json), "cpu").sample_rate
+
+
+def module_sample_rate(module: str, model_path: str, options_json: str) -> int:
+    """Load the module in a spawned process: torch must not run in this process before Luigi forks its
+    workers (OpenMP's thread pool does not survive fork and the workers would hang)."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_sample_rate_of, (module, model_path, options_json))
 
 
 class ModuleTaskStage(Stage):
@@ -150,9 +162,7 @@ def benchmark(modules: Sequence[str], tasks: Sequence[str], until: str = "evalua
     check_writable(Path(embeddings_dir))
     options_json = json.dumps(model_options or {}, sort_keys=True)
     if not sample_rates:
-        rates = set()
-        for module in modules:  # import and check every module before any long work
-            rates.add(cached_model(module, model_path, options_json, "cpu").sample_rate)
+        rates = {module_sample_rate(module, model_path, options_json) for module in modules}
         sample_rates = sorted(rates) if until != "tasks" else list(DEFAULT_SAMPLE_RATES)
     if small:
         for name in tasks:
