@@ -68,7 +68,8 @@ def event_counts(reference: EventTable, estimated: EventTable, n_files: int, t_c
         hit &= np.abs(reference.onset[ri] - estimated.onset[ei]) <= t_collar
     if evaluate_offset:
         length = reference.offset[ri] - reference.onset[ri]
-        hit &= np.abs(reference.offset[ri] - estimated.offset[ei]) <= np.maximum(t_collar, percentage_of_length * length)
+        tolerance = np.maximum(t_collar, percentage_of_length * length)
+        hit &= np.abs(reference.offset[ri] - estimated.offset[ei]) <= tolerance
     ri, ei = ri[hit], ei[hit]
     if len(ri) == 0:
         return 0, n_ref, n_sys

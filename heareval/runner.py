@@ -29,10 +29,9 @@ from heareval.luigi_run import run_luigi
 from heareval.predictions.grid import GRIDS
 from heareval.predictions.train import DONE_MARKER as PREDICTIONS_DONE
 from heareval.predictions.train import task_predictions
-from heareval.tasks.pipeline import FinalizeCorpus, Stage, finalize_task, run_config
+from heareval.tasks.pipeline import FinalizeCorpus, Stage, finalize_task, run_config, small_corpus_dir
 from heareval.tasks.runner import DEFAULT_SAMPLE_RATES, check_writable, parse_rates, selected_tasks
 from heareval.tasks.small import build_small_corpus
-from heareval.tasks.pipeline import small_corpus_dir
 
 STAGES = ("tasks", "embeddings", "predictions", "evaluation")
 RUN_LOG = ".run-log"

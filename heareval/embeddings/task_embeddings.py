@@ -90,8 +90,8 @@ def default_batch_size(sample_duration: Optional[float]) -> int:
     return max(1, int(64 / max(1.0, sample_duration or 10.0)))
 
 
-def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path, split: str, embedding_type: str, rate: int,
-                device: str, batch_size: int, num_workers: int) -> int:
+def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path, split: str, embedding_type: str,
+                rate: int, device: str, batch_size: int, num_workers: int) -> int:
     """Write the split's files; return its number of embedding rows."""
     split_labels = read_json(task_dir / f"{split}.json")
     names = sorted(split_labels)

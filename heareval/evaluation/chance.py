@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
-from heareval.taskformat import label_vocabulary, load_task_metadata
+from heareval.taskformat import label_vocabulary
 
 
 def chance_level(score: str, task_dir: Path) -> Tuple[float, bool]:

@@ -4,13 +4,13 @@ import json
 import math
 import zipfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import numpy as np
 
 from heareval.errors import UserError
 from heareval.predictions.train import DONE_MARKER, arrangements
-from heareval.score import EVENT, FRAME, SCENE, score_function
+from heareval.score import EVENT, SCENE, score_function
 from heareval.taskformat import label_vocabulary, load_task_metadata, read_json
 
 
@@ -97,10 +97,11 @@ def evaluate_task(task_dir: Path, extra_scores: Sequence[str] = ()) -> Dict[str,
             result[key] = float(np.mean(values)) if values else math.nan
             result[f"{key}_std"] = float(np.std(values)) if values else math.nan
         result["folds"] = per_split
-    seeds = read_json(task_dir / "test.predicted-scores.json") if (task_dir / "test.predicted-scores.json").is_file() else {}
-    first = seeds.get(tests[0], {}) if isinstance(seeds, dict) else {}
-    if isinstance(first, dict) and "seed_summary" in first:
-        result["seed_summary"] = {t: seeds[t]["seed_summary"] for t in tests if "seed_summary" in seeds.get(t, {})}
+    scores_file = task_dir / "test.predicted-scores.json"
+    report = read_json(scores_file) if scores_file.is_file() else {}
+    seed_summary = {t: report[t]["seed_summary"] for t in tests if "seed_summary" in report.get(t, {})}
+    if seed_summary:
+        result["seed_summary"] = seed_summary
     cost = {stage: read_json(task_dir / f"cost.{stage}.json") for stage in ("embeddings", "predictions")
             if (task_dir / f"cost.{stage}.json").is_file()}
     if cost:

@@ -27,6 +27,8 @@ from heareval.score import EVENT, SCENE, is_better, primary_value, score_functio
 from heareval.taskformat import label_vocabulary, load_task_metadata
 
 logger = logging.getLogger(__name__)
+for _name in ("lightning.pytorch", "lightning.fabric"):  # no per-fit banners about GPUs and tips
+    logging.getLogger(_name).setLevel(logging.WARNING)
 DONE_MARKER = "prediction-done.json"
 OUTPUT_PATTERNS = ("*.predictions.npz", "*.predicted-events.json", "test.predicted-scores.json",
                    "test.best-model-config.json", "grid-points.json", "cost.predictions.json", "logs")

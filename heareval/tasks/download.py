@@ -107,7 +107,8 @@ def _http_fetch_rest(url: str, partial: Path, timeout: float) -> None:
                 f.write(chunk)
                 bar.update(len(chunk))
         if total is not None and partial.stat().st_size < total:
-            raise requests.exceptions.ChunkedEncodingError(f"connection closed early ({partial.stat().st_size} of {total} bytes)")
+            got = partial.stat().st_size
+            raise requests.exceptions.ChunkedEncodingError(f"connection closed early ({got} of {total} bytes)")
 
 
 def read_md5sums(mirror: str) -> Dict[str, str]:

@@ -1,7 +1,6 @@
 """NSynth pitch: 88-way pitch classification of 4 s instrument notes (MIDI 21..108)."""
 
 import json
-from pathlib import Path
 
 import pandas as pd
 
