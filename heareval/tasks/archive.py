@@ -1,9 +1,11 @@
 """Extract untrusted tar and zip archives, refusing members that would escape the target folder."""
 
+import gzip
 import os
 import stat
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
@@ -39,9 +41,7 @@ def extract_archive(archive: Path, target: Path) -> None:
             _extract_tar(archive, target)
         else:
             raise UserError(f"unsupported archive type: {archive} (expected one of {', '.join(ARCHIVE_SUFFIXES)})")
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as error:
-        if isinstance(error, OSError) and not isinstance(error, (EOFError,)) and error.errno is not None:
-            raise
+    except (tarfile.TarError, zipfile.BadZipFile, gzip.BadGzipFile, zlib.error, EOFError) as error:
         raise UserError(f"corrupt archive {archive}: {error}") from None
 
 

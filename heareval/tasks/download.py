@@ -16,6 +16,7 @@ from heareval.errors import UserError
 
 logger = logging.getLogger(__name__)
 CHUNK = 1 << 20
+HTTP_CHUNK = 1 << 16  # small, so a dropped connection keeps most of what arrived
 
 
 def md5_of(path: Path) -> str:
@@ -103,7 +104,7 @@ def _http_fetch_rest(url: str, partial: Path, timeout: float) -> None:
         length = response.headers.get("Content-Length")
         total = have + int(length) if length is not None else None
         with open(partial, "ab" if resuming else "wb") as f, _bar(total, partial.stem, have) as bar:
-            for chunk in response.iter_content(CHUNK):
+            for chunk in response.iter_content(HTTP_CHUNK):
                 f.write(chunk)
                 bar.update(len(chunk))
         if total is not None and partial.stat().st_size < total:

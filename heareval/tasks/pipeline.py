@@ -29,6 +29,7 @@ from heareval.tasks.download import download, mirrored_url, read_md5sums, upstre
 from heareval.tasks.splits import assign_splits, subsample
 
 ERRORS_DIR = ".errors"
+luigi.configuration.get_config().set("core", "autoload_range", "false")
 
 
 def parallel_map(function: Callable[[Any], Any], items: List[Any], threads: int, desc: str) -> List[Any]:
