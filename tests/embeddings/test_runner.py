@@ -1,0 +1,198 @@
+"""The embeddings runner on the small tasks, third-party modules and API violations."""
+
+import json
+import pickle
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from heareval.embeddings.runner import run_embeddings
+from heareval.errors import UserError
+from tests.conftest import task_dir_of
+
+GOOD_MODULE = """
+import torch
+
+class Model(torch.nn.Module):
+    sample_rate = {rate}
+    scene_embedding_size = 8
+    timestamp_embedding_size = 8
+
+def load_model(model_file_path="", **options):
+    return Model()
+
+def get_timestamp_embeddings(audio, model):
+    hop = model.sample_rate // 10
+    frames = audio.unfold(1, hop, hop)                       # (n, T, hop)
+    features = torch.stack([frames.abs().mean(-1) * (k + 1) for k in range(8)], -1)
+    times = (torch.arange(frames.shape[1]) * hop + hop / 2) * 1000.0 / model.sample_rate
+    return features.float(), times.float().expand(audio.shape[0], -1)
+
+def get_scene_embeddings(audio, model):
+    embeddings, _ = get_timestamp_embeddings(audio, model)
+    return embeddings.mean(1)
+"""
+
+
+def write_module(folder: Path, name: str, source: str) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.py").write_text(textwrap.dedent(source))
+    sys.modules.pop(name, None)
+    return name
+
+
+@pytest.fixture
+def module_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "modules"
+    folder.mkdir()
+    monkeypatch.syspath_prepend(str(folder))
+    return folder
+
+
+def test_scene_layout_shapes_and_labels(baseline_embeddings, small_tasks):
+    out = task_dir_of(baseline_embeddings, "speech_commands")
+    task = task_dir_of(small_tasks, "speech_commands")
+    assert (out / ".done.embeddings").is_file()
+    for name in ("task_metadata.json", "labelvocabulary.csv", "train.json"):
+        assert (out / name).read_bytes() == (task / name).read_bytes()
+    for split in ("train", "valid", "test"):
+        labels_json = json.loads((task / f"{split}.json").read_text())
+        rows, dim = json.loads((out / f"{split}.embedding-dimensions.json").read_text())
+        assert (rows, dim) == (len(labels_json), 1024)
+        matrix = np.memmap(out / f"{split}.embeddings.npy", dtype=np.float32, mode="r", shape=(rows, dim))
+        assert np.isfinite(matrix).all() and matrix.std() > 0
+        assert (out / f"{split}.embeddings.npy").stat().st_size == rows * dim * 4, "raw memmap, no header"
+        labels = pickle.loads((out / f"{split}.target-labels.pkl").read_bytes())
+        names = json.loads((out / f"{split}.filenames.json").read_text())
+        assert labels == [labels_json[n] for n in names]
+
+
+def test_event_layout_frame_labels_and_timestamps(baseline_embeddings, small_tasks):
+    out = task_dir_of(baseline_embeddings, "dcase2016_task2")
+    task = task_dir_of(small_tasks, "dcase2016_task2")
+    events = json.loads((task / "valid.json").read_text())
+    rows, dim = json.loads((out / "valid.embedding-dimensions.json").read_text())
+    assert (rows, dim) == (len(events) * 2401, 512)
+    stamps = json.loads((out / "valid.filename-timestamps.json").read_text())
+    labels = pickle.loads((out / "valid.target-labels.pkl").read_bytes())
+    assert len(stamps) == len(labels) == rows
+    first_file = Path(stamps[0][0]).name
+    assert [t for _, t in stamps[:3]] == [0.0, 50.0, 100.0] and stamps[2400][1] == 120000.0
+    for (path, t), frame_labels in zip(stamps[:2401], labels[:2401]):
+        expected = sorted({e["label"] for e in events[first_file] if e["start"] <= t <= e["end"]})
+        assert sorted(frame_labels) == expected
+    assert any(labels), "some frames carry labels"
+
+
+def test_tiny_third_party_module_and_rerun_skips(module_dir, small_tasks, tmp_path):
+    name = write_module(module_dir, "tiny_hear", GOOD_MODULE.format(rate=16000))
+    outputs = run_embeddings(name, tasks_dir=str(small_tasks), embeddings_dir=str(tmp_path / "emb"), num_workers=0)
+    assert len(outputs) == 3
+    event = next(o for o in outputs if o.name.startswith("dcase"))
+    rows, dim = json.loads((event / "test.embedding-dimensions.json").read_text())
+    assert dim == 8 and rows % 1200 == 0
+    marker = event / ".done.embeddings"
+    before = marker.stat().st_mtime_ns
+    run_embeddings(name, tasks_dir=str(small_tasks), embeddings_dir=str(tmp_path / "emb"), num_workers=0)
+    assert marker.stat().st_mtime_ns == before, "a finished task is skipped"
+
+
+def test_interrupted_run_is_redone_and_leaves_nothing_half_written(module_dir, small_tasks, tmp_path):
+    failing = GOOD_MODULE.format(rate=16000).replace(
+        "def get_scene_embeddings(audio, model):",
+        "CALLS = [0]\ndef get_scene_embeddings(audio, model):\n"
+        "    CALLS[0] += 1\n    if CALLS[0] > 8:\n        raise KeyboardInterrupt\n")
+    name = write_module(module_dir, "flaky_hear", failing)
+    out_root = tmp_path / "emb" / name
+    with pytest.raises(KeyboardInterrupt):
+        run_embeddings(name, tasks_dir=str(small_tasks), task="speech_commands",
+                       embeddings_dir=str(tmp_path / "emb"), num_workers=0, batch_size=8)
+    assert not any(p for p in out_root.iterdir() if not p.name.startswith(".")), "no visible half-written task"
+    write_module(module_dir, name, GOOD_MODULE.format(rate=16000))
+    outputs = run_embeddings(name, tasks_dir=str(small_tasks), task="speech_commands",
+                             embeddings_dir=str(tmp_path / "emb"), num_workers=0)
+    assert (outputs[0] / ".done.embeddings").is_file()
+    assert [p.name for p in out_root.iterdir()] == [outputs[0].name]
+
+
+def test_resamples_on_the_fly_from_the_closest_higher_rate(module_dir, small_tasks, tmp_path, caplog):
+    name = write_module(module_dir, "hear_22k", GOOD_MODULE.format(rate=22050))
+    outputs = run_embeddings(name, tasks_dir=str(small_tasks), task="nsynth_pitch",
+                             embeddings_dir=str(tmp_path / "emb"), num_workers=0)
+    cost = json.loads((outputs[0] / "cost.embeddings.json").read_text())
+    assert cost["source_sample_rate"] == 48000
+    assert sum("resampling on the fly from 48000 Hz" in r.message for r in caplog.records) == 1
+    with pytest.raises(UserError, match="no 22050 Hz audio .*strict.* it has 16000, 48000"):
+        run_embeddings(name, tasks_dir=str(small_tasks), task="speech_commands",
+                       embeddings_dir=str(tmp_path / "emb2"), strict_sample_rate=True)
+
+
+VIOLATIONS = {
+    "missing_function": ("del get_scene_embeddings", "missing function.*get_scene_embeddings"),
+    "missing_attribute": ("del Model.timestamp_embedding_size", "lacks attribute.*timestamp_embedding_size"),
+    "wrong_shape": ("_orig = get_scene_embeddings\ndef get_scene_embeddings(audio, model):\n"
+                    "    return _orig(audio, model)[:, :4]", r"shape \(2, 4\), expected \(2, 8\)"),
+    "wrong_dtype": ("_orig = get_scene_embeddings\ndef get_scene_embeddings(audio, model):\n"
+                    "    return _orig(audio, model).double()", "dtype torch.float64"),
+    "timestamps_not_increasing": (
+        "_orig = get_timestamp_embeddings\ndef get_timestamp_embeddings(audio, model):\n"
+        "    e, t = _orig(audio, model)\n    return e, t.flip(1)", "timestamps do not increase"),
+    "nan": ("_orig = get_scene_embeddings\ndef get_scene_embeddings(audio, model):\n"
+            "    e = _orig(audio, model)\n    e[0, 0] = float('nan')\n    return e", "NaN or Inf"),
+    "no_usable_rate": ("Model.sample_rate = 96000", "no 96000 Hz audio"),
+    "import_error": ("import no_such_dependency_xyz", "cannot import HEAR module.*no_such_dependency_xyz"),
+}
+
+
+@pytest.mark.parametrize("violation", sorted(VIOLATIONS))
+def test_api_violations_fail_before_any_task(module_dir, small_tasks, tmp_path, violation):
+    patch, message = VIOLATIONS[violation]
+    name = write_module(module_dir, f"bad_{violation}", GOOD_MODULE.format(rate=16000) + "\n" + patch + "\n")
+    with pytest.raises(UserError, match=message):
+        run_embeddings(name, tasks_dir=str(small_tasks), embeddings_dir=str(tmp_path / "emb"), num_workers=0)
+    assert not (tmp_path / "emb").exists() or not any((tmp_path / "emb").rglob("*.npy"))
+
+
+def test_cli_reports_errors_in_one_line(small_tasks, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "heareval.embeddings.runner", "no.such.module", "--tasks-dir",
+                             str(small_tasks)], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "error: cannot import HEAR module 'no.such.module'" in result.stderr
+    result = subprocess.run([sys.executable, "-m", "heareval.embeddings.runner", "heareval.baseline",
+                             "--tasks-dir", str(tmp_path / "nope")], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 1 and "tasks folder not found" in result.stderr
+
+
+def test_hidden_and_unrelated_folders_are_ignored(small_tasks, tmp_path):
+    tasks = tmp_path / "tasks"
+    shutil.copytree(task_dir_of(small_tasks, "speech_commands"), tasks / "speech_commands-v0.0.2-small")
+    (tasks / ".half-written").mkdir()
+    (tasks / ".half-written" / "task_metadata.json").write_text("{}")
+    (tasks / "notes").mkdir()
+    outputs = run_embeddings("heareval.baseline", tasks_dir=str(tasks), embeddings_dir=str(tmp_path / "e"),
+                             num_workers=0)
+    assert [o.name for o in outputs] == ["speech_commands-v0.0.2-small"]
+
+
+@pytest.mark.parametrize("module", ["hearbaseline", "hearbaseline.naive"])
+def test_hearbaseline_from_pypi_works_as_the_original_readme_says(small_tasks, tmp_path, module):
+    result = subprocess.run([sys.executable, "-m", "heareval.embeddings.runner", module, "--tasks-dir",
+                             str(small_tasks), "--task", "speech_commands"], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = tmp_path / "embeddings" / module / "speech_commands-v0.0.2-small"
+    rows, dim = json.loads((out / "test.embedding-dimensions.json").read_text())
+    assert rows == len(json.loads((out / "test.json").read_text())) and dim > 0
+
+
+def test_validate_cli_reports(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "heareval.validate", "heareval.baseline"], capture_output=True,
+                            text=True, cwd=tmp_path)
+    assert result.returncode == 0
+    assert "heareval.baseline: all 12 checks passed" in result.stdout
+    assert result.stdout.count("ok   ") == 12
