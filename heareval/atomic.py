@@ -7,6 +7,7 @@ which later stages ignore and the next run removes.
 import json
 import os
 import shutil
+import socket
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,15 +16,33 @@ from typing import Any, Iterator, Union
 PathLike = Union[str, Path]
 
 
+HOST = socket.gethostname().replace("-", "_")
+
+
 def temporary_sibling(final: Path) -> Path:
-    return final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex[:8]}")
+    """A hidden name that says which host and process writes it, so only dead writers' leftovers go."""
+    return final.with_name(f".{final.name}.tmp-{HOST}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
+def _writer_is_dead(temporary: Path) -> bool:
+    parts = temporary.name.rsplit(".tmp-", 1)[-1].split("-")
+    if len(parts) != 3 or parts[0] != HOST or not parts[1].isdigit():
+        return False  # another machine's (or an unknown) writer: leave it alone
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def remove_stale_temporaries(final: Path) -> None:
-    """Remove leftovers of interrupted writes of `final`."""
+    """Remove leftovers of interrupted writes of `final` by processes of this host that no longer run."""
     if final.parent.is_dir():
         for stale in final.parent.glob(f".{final.name}.tmp-*"):
-            remove_path(stale)
+            if _writer_is_dead(stale):
+                remove_path(stale)
 
 
 def remove_path(path: Path) -> None:
@@ -42,6 +61,9 @@ def atomic_path(final: PathLike, replace: bool = False) -> Iterator[Path]:
     temporary = temporary_sibling(final)
     try:
         yield temporary
+        if final.exists() and not replace:
+            remove_path(temporary)  # another worker finished the same output first: keep theirs
+            return
         if replace and final.exists():
             remove_path(final)
         os.replace(temporary, final) if temporary.is_file() else os.rename(temporary, final)

@@ -1,0 +1,236 @@
+"""Training, model selection and stored predictions on small and synthetic embedding tasks."""
+
+import json
+import math
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from heareval.errors import UserError
+from heareval.predictions import grid as grid_module
+from heareval.predictions.postprocess import file_frames, frames_to_events, predicted_events
+from heareval.predictions.train import DONE_MARKER, FitResult, select_best, task_predictions
+from tests.conftest import task_dir_of
+
+
+def write_embedding_task(folder: Path, metadata: dict, splits: dict, vocabulary: list) -> Path:
+    """A scene task in the embeddings format: splits {name: (embeddings (N, D), [labels per row])}."""
+    folder.mkdir(parents=True)
+    (folder / "task_metadata.json").write_text(json.dumps({"embedding_type": "scene", **metadata}))
+    (folder / "labelvocabulary.csv").write_text("idx,label\n" + "".join(f"{i},{v}\n" for i, v in enumerate(vocabulary)))
+    for split, (x, labels) in splits.items():
+        x = np.asarray(x, dtype=np.float32)
+        x.tofile(folder / f"{split}.embeddings.npy")
+        (folder / f"{split}.embedding-dimensions.json").write_text(json.dumps(list(x.shape)))
+        (folder / f"{split}.target-labels.pkl").write_bytes(pickle.dumps(labels))
+        (folder / f"{split}.json").write_text(json.dumps({f"{split}_{i}.wav": lab for i, lab in enumerate(labels)}))
+    (folder / ".done.embeddings").write_text("")
+    return folder
+
+
+def clusters(rng, n, classes=3, dim=16, multilabel=False):
+    """Learnable data: each class adds its own direction."""
+    directions = np.random.default_rng(99).normal(size=(classes, dim)) * 3
+    if multilabel:
+        active = rng.random((n, classes)) < 0.4
+    else:
+        active = np.eye(classes, dtype=bool)[rng.integers(0, classes, n)]
+    x = rng.normal(size=(n, dim)) + active.astype(float) @ directions
+    labels = [[f"c{j}" for j in np.nonzero(row)[0]] for row in active]
+    return x, labels
+
+
+def scene_task(tmp_path, name="synthetic", multilabel=False, kfold=0, evaluation=None, n=(120, 40, 40)):
+    rng = np.random.default_rng(0)
+    vocabulary = ["c0", "c1", "c2"]
+    splits = [f"fold{i:02d}" for i in range(kfold)] if kfold else ["train", "valid", "test"]
+    sizes = [60] * kfold if kfold else list(n)
+    metadata = {"task_name": name, "prediction_type": "multilabel" if multilabel else "multiclass",
+                "split_mode": "new_split_kfold" if kfold else "trainvaltest", "splits": splits,
+                "evaluation": evaluation or (["mAP", "d_prime", "aucroc"] if multilabel else ["top1_acc"])}
+    data = {s: clusters(rng, size, multilabel=multilabel) for s, size in zip(splits, sizes)}
+    return write_embedding_task(tmp_path / "emb" / "mod" / name, metadata, data, vocabulary)
+
+
+def test_scene_multiclass_small_task(baseline_embeddings, copy_task):
+    task = copy_task(task_dir_of(baseline_embeddings, "speech_commands"))
+    report = task_predictions(task, grid="faster", grid_points=2, seed=1)
+    assert report["test"]["test_top1_acc"] > 0.3
+    stored = np.load(task / "test.predictions.npz")
+    assert stored["probabilities"].shape == stored["targets"].shape == (48, 12)
+    assert np.allclose(stored["probabilities"].sum(axis=1), 1.0, atol=1e-5)
+    assert json.loads((task / "test.best-model-config.json").read_text()) == report["hparams"]
+    points = json.loads((task / "grid-points.json").read_text())
+    assert len(points) == 2 and all({"hparams", "validation_score", "epochs_trained", "seconds"} <= set(p)
+                                    for p in points)
+    assert (task / "logs" / "test-gridpoint00" / "metrics.csv").is_file()
+    scores = json.loads((task / "test.predicted-scores.json").read_text())
+    assert scores["score_mode"] == "max" and "validation_score" in scores["test"]
+    assert task_predictions(task, grid="faster", grid_points=2) is None, "a done task is skipped"
+
+
+def test_scene_multilabel(tmp_path):
+    task = scene_task(tmp_path, multilabel=True)
+    report = task_predictions(task, grid="faster", grid_points=2, seed=1)
+    assert report["test"]["test_mAP"] > 0.8 and report["test"]["test_aucroc"] > 0.8
+    probabilities = np.load(task / "test.predictions.npz")["probabilities"]
+    assert not np.allclose(probabilities.sum(axis=1), 1.0), "sigmoid outputs, not softmax"
+
+
+def test_event_task(baseline_embeddings, copy_task):
+    task = copy_task(task_dir_of(baseline_embeddings, "dcase2016_task2"))
+    report = task_predictions(task, grid="faster", grid_points=1, seed=1)
+    assert report["test"]["test_event_onset_200ms_fms"] > 0.1
+    assert "test_segment_1s_er" in report["test"]
+    assert dict(report["postprocessing"])["median_filter_ms"] == 250
+    events = json.loads((task / "test.predicted-events.json").read_text())
+    assert set(events) == set(json.loads((task / "test.json").read_text()))
+    stored = np.load(task / "test.predictions.npz")
+    assert stored["probabilities"].shape[0] == len(stored["timestamps"]) == len(stored["filenames"])
+
+
+def test_kfold_task_scores_every_fold(tmp_path):
+    task = scene_task(tmp_path, kfold=3)
+    report = task_predictions(task, grid="faster", grid_points=2, seed=1)
+    assert [k for k in report if k.startswith("fold")] == ["fold00", "fold01", "fold02"]
+    for fold in ("fold00", "fold01", "fold02"):
+        assert (task / f"{fold}.predictions.npz").is_file()
+    assert report["aggregated_scores"]["test_top1_acc_mean"] == pytest.approx(
+        np.mean([report[f]["test_top1_acc"] for f in ("fold00", "fold01", "fold02")]))
+    searched = {p["split"] for p in json.loads((task / "grid-points.json").read_text())}
+    assert searched == {"fold00"}, "by default only the first split is searched"
+
+
+def test_search_on_every_fold_and_repeated_seeds(tmp_path):
+    task = scene_task(tmp_path, kfold=3)
+    report = task_predictions(task, grid="faster", grid_points=1, seed=1, seeds=3, search_every_fold=True)
+    assert {p["split"] for p in json.loads((task / "grid-points.json").read_text())} == {"fold00", "fold01", "fold02"}
+    summary = report["fold00"]["seed_summary"]["test_top1_acc"]
+    values = [report["fold00"]["seeds"][s]["test_top1_acc"] for s in ("1", "2", "3")]
+    assert summary["mean"] == pytest.approx(np.mean(values)) and summary["std"] == pytest.approx(np.std(values))
+
+
+def test_grid_search_is_reproducible_with_a_seed(tmp_path):
+    first = task_predictions(scene_task(tmp_path / "a"), grid="faster", grid_points=3, seed=5)
+    second = task_predictions(scene_task(tmp_path / "b"), grid="faster", grid_points=3, seed=5)
+    assert first["test"]["test_top1_acc"] == second["test"]["test_top1_acc"]
+    assert first["hparams"] == second["hparams"]
+    points_a = json.loads((tmp_path / "a/emb/mod/synthetic/grid-points.json").read_text())
+    points_b = json.loads((tmp_path / "b/emb/mod/synthetic/grid-points.json").read_text())
+    assert [p["validation_score"] for p in points_a] == [p["validation_score"] for p in points_b]
+    assert grid_module.sample_grid(grid_module.DEFAULT_GRID, 8, 5) == grid_module.sample_grid(
+        grid_module.DEFAULT_GRID, 8, 5)
+    assert len(grid_module.sample_grid(grid_module.DEFAULT_GRID, 8, 5)) == 8
+
+
+def test_model_selection_picks_the_best_validation_point_on_a_planted_case(tmp_path, monkeypatch):
+    planted = {**grid_module.GRIDS["faster"], "lr": [1e-9, 3.2e-3], "hidden_dim": [64], "patience": [3],
+               "max_epochs": [15]}
+    monkeypatch.setitem(grid_module.GRIDS, "planted", planted)
+    task = scene_task(tmp_path)
+    report = task_predictions(task, grid="planted", grid_points=4, seed=3)
+    points = json.loads((task / "grid-points.json").read_text())
+    best = max(points, key=lambda p: p["validation_score"])
+    assert report["hparams"]["lr"] == 3.2e-3 == best["hparams"]["lr"]
+    assert report["test"]["validation_score"] == best["validation_score"]
+    fake = [FitResult({"i": i}, 0, v, 0, 0, 0.0, {}, None) for i, v in enumerate([0.2, math.nan, 0.7, 0.7])]
+    assert select_best(fake, maximize=True).hparams == {"i": 2}
+    assert select_best(fake, maximize=False).hparams == {"i": 0}
+
+
+def test_postprocessing_turns_known_frames_into_events():
+    times = np.arange(0, 2000, 50.0)
+    probabilities = np.zeros((len(times), 2))
+    probabilities[4:14, 0] = 0.9       # 200..650 ms: a 450 ms event
+    probabilities[8, 0] = 0.1          # a one-frame gap the 250 ms median filter closes
+    probabilities[20:22, 1] = 0.8      # 1000..1050 ms: too short for 125 ms
+    probabilities[30:36, 1] = 0.7      # 1500..1750 ms
+    events = frames_to_events(probabilities, times, ["a", "b"], threshold=0.5, median_filter_ms=250,
+                              min_duration_ms=125)
+    assert events == [{"label": "a", "start": 200.0, "end": 650.0}, {"label": "b", "start": 1500.0, "end": 1750.0}]
+    names = ["y.wav"] * 3 + ["x.wav"] * 3
+    frames = file_frames(names, np.array([100.0, 0.0, 50.0, 50.0, 0.0, 100.0]))
+    assert [list(v) for v in frames.values()] == [[4, 3, 5], [1, 2, 0]] and list(frames) == ["x.wav", "y.wav"]
+    params = {"threshold": 0.5, "median_filter_ms": 0, "min_duration_ms": 0}
+    result = predicted_events(np.ones((6, 1)), frames, np.array([100.0, 0.0, 50.0, 50.0, 0.0, 100.0]), ["a"], params)
+    assert result == {"x.wav": [{"label": "a", "start": 0.0, "end": 100.0}],
+                      "y.wav": [{"label": "a", "start": 0.0, "end": 100.0}]}
+
+
+def break_task(task: Path, how: str) -> str:
+    if how == "missing_file":
+        (task / "valid.embeddings.npy").unlink()
+        return "missing embedding file: .*valid.embeddings.npy"
+    if how == "truncated":
+        data = (task / "train.embeddings.npy").read_bytes()
+        (task / "train.embeddings.npy").write_bytes(data[:-100])
+        return "train.embeddings.npy holds .* truncated or mismatched"
+    if how == "label_count":
+        labels = pickle.loads((task / "test.target-labels.pkl").read_bytes())
+        (task / "test.target-labels.pkl").write_bytes(pickle.dumps(labels[:-1]))
+        return "test.target-labels.pkl has 39 label rows but the embeddings have 40 rows"
+    if how == "unknown_label":
+        labels = pickle.loads((task / "train.target-labels.pkl").read_bytes())
+        labels[5] = ["zebra"]
+        (task / "train.target-labels.pkl").write_bytes(pickle.dumps(labels))
+        return "label 'zebra' \\(row 5\\) is not in labelvocabulary.csv"
+    if how == "nan":
+        x = np.fromfile(task / "valid.embeddings.npy", dtype=np.float32)
+        x[16 * 7 + 3] = np.nan
+        x.tofile(task / "valid.embeddings.npy")
+        return "valid.embeddings.npy: embedding row 7 contains NaN"
+    raise ValueError(how)
+
+
+@pytest.mark.parametrize("how", ["missing_file", "truncated", "label_count", "unknown_label", "nan"])
+def test_bad_embeddings_give_clear_errors(tmp_path, how):
+    task = scene_task(tmp_path)
+    message = break_task(task, how)
+    with pytest.raises(UserError, match=message):
+        task_predictions(task, grid="faster", grid_points=1)
+    assert not (task / DONE_MARKER).exists()
+
+
+def test_class_without_training_example_is_reported(tmp_path, caplog):
+    task = scene_task(tmp_path)
+    labels = pickle.loads((task / "train.target-labels.pkl").read_bytes())
+    x = np.fromfile(task / "train.embeddings.npy", dtype=np.float32).reshape(len(labels), -1)
+    keep = [i for i, lab in enumerate(labels) if lab != ["c2"]]
+    x[keep].tofile(task / "train.embeddings.npy")
+    (task / "train.embedding-dimensions.json").write_text(json.dumps([len(keep), x.shape[1]]))
+    (task / "train.target-labels.pkl").write_bytes(pickle.dumps([labels[i] for i in keep]))
+    report = task_predictions(task, grid="faster", grid_points=1)
+    assert report["test"]["classes_without_training_examples"] == ["c2"]
+    assert any("no training example for class(es) ['c2']" in r.message for r in caplog.records)
+
+
+def test_interrupted_task_restarts_cleanly(tmp_path):
+    task = scene_task(tmp_path)
+    (task / "test.predicted-scores.json").write_text("{half")
+    (task / "logs").mkdir()
+    (task / "logs" / "stale.csv").write_text("x")
+    task_predictions(task, grid="faster", grid_points=1)
+    assert json.loads((task / "test.predicted-scores.json").read_text())["test"]
+    assert not (task / "logs" / "stale.csv").exists()
+
+
+def test_cli_takes_module_names_or_task_folders(tmp_path):
+    scene_task(tmp_path, name="one")
+    scene_task(tmp_path, name="two")
+    emb = tmp_path / "emb"
+    folders = [str(p) for p in sorted((emb / "mod").iterdir())]
+    result = subprocess.run([sys.executable, "-m", "heareval.predictions.runner", *folders, "--grid", "faster",
+                             "--grid-points", "1", "--model", "weights.pt", "--gpus", "0"],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert all((emb / "mod" / n / DONE_MARKER).is_file() for n in ("one", "two"))
+    result = subprocess.run([sys.executable, "-m", "heareval.predictions.runner", "mod", "--embeddings-dir", str(emb)],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert result.returncode == 0 and result.stderr.count("skipped (done)") == 2
+    result = subprocess.run([sys.executable, "-m", "heareval.predictions.runner", "nomod", "--embeddings-dir",
+                             str(emb), "--gpus", "[x]"], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr and "--gpus" in result.stderr
