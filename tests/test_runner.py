@@ -1,0 +1,100 @@
+"""The whole benchmark DAG: two workers on one luigid scheduler split the matrix, doing nothing twice."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.embeddings.test_runner import GOOD_MODULE
+
+TASKS = "speech_commands,nsynth_pitch"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def luigid(tmp_path):
+    port = free_port()
+    (tmp_path / "luigid-logs").mkdir()
+    process = subprocess.Popen(["luigid", "--address", "127.0.0.1", "--port", str(port), "--logdir",
+                                str(tmp_path / "luigid-logs"), "--state-path", str(tmp_path / "luigid.pickle")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert time.time() < deadline and process.poll() is None, "luigid did not start"
+            time.sleep(0.2)
+    yield port
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def benchmark_command(workspace: Path, *extra: str):
+    return [sys.executable, "-m", "heareval.runner", "heareval.baseline", "tiny_module", "--tasks", TASKS, "--small",
+            "--grid", "faster", "--grid-points", "1", "--work-dir", str(workspace / "_workdir"),
+            "--tasks-dir", str(workspace / "tasks"), "--embeddings-dir", str(workspace / "embeddings"),
+            "--output", str(workspace / "results.json"), *extra]
+
+
+def environment(tmp_path: Path) -> dict:
+    modules = tmp_path / "modules"
+    modules.mkdir(exist_ok=True)
+    (modules / "tiny_module.py").write_text(GOOD_MODULE.format(rate=16000))
+    return {**os.environ, "PYTHONPATH": str(modules) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
+def comparable(results: dict) -> dict:
+    """Scores only (costs and timings differ from run to run)."""
+    return {module: {task: {k: v for k, v in entry.items() if k not in ("cost",)} for task, entry in tasks.items()}
+            for module, tasks in results.items()}
+
+
+def test_two_workers_on_luigid_do_every_part_once_and_match_a_single_worker(tmp_path, luigid):
+    env = environment(tmp_path)
+    shared = tmp_path / "shared"
+    workers = [subprocess.Popen(benchmark_command(shared, "--scheduler-host", "127.0.0.1", "--scheduler-port",
+                                                  str(luigid)), env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [w.communicate(timeout=900) for w in workers]
+    for worker, (_, stderr) in zip(workers, outputs):
+        assert worker.returncode == 0, stderr[-3000:]
+    log = [line.split("\t") for line in (shared / "embeddings" / ".run-log").read_text().splitlines()]
+    counts = Counter((stage, module, task) for stage, module, task, _ in log)
+    modules, tasks = ["heareval.baseline", "tiny_module"], ["speech_commands-v0.0.2-small", "nsynth_pitch-v2.2.3-small"]
+    expected = {(s, m, t) for s in ("embeddings", "predictions", "evaluation") for m in modules for t in tasks}
+    assert set(counts) == expected and set(counts.values()) == {1}, counts
+    assert len({who for *_, who in log}) == 2, "both workers took part"
+
+    single = tmp_path / "single"
+    result = subprocess.run(benchmark_command(single, "--num-workers", "1"), env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    shared_results = json.loads((shared / "results.json").read_text())
+    single_results = json.loads((single / "results.json").read_text())
+    assert comparable(shared_results) == comparable(single_results)
+
+
+def test_until_stops_after_a_stage_and_costs_are_recorded(tmp_path):
+    env = environment(tmp_path)
+    result = subprocess.run(benchmark_command(tmp_path / "w", "--until", "embeddings"), env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    embeddings = tmp_path / "w" / "embeddings"
+    task = embeddings / "tiny_module" / "nsynth_pitch-v2.2.3-small"
+    assert (task / ".done.embeddings").is_file() and not (task / "prediction-done.json").exists()
+    cost = json.loads((task / "cost.embeddings.json").read_text())
+    assert cost["wall_seconds"] > 0 and cost["cpu_seconds"] > 0 and cost["peak_memory_mb"] > 50
+    assert not (tmp_path / "w" / "results.json").exists()
