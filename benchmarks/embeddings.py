@@ -1,0 +1,73 @@
+"""Embeddings side by side with the original heareval 2021.1.3 embeddings runner on the same tasks.
+
+    python benchmarks/embeddings.py [--scale 0.25] [--modules hearbaseline,heareval.baseline] [--skip-peer]
+
+Generates original-format tasks with ../shared/peer/make_tasks.py (synth_pitch, synth_tags,
+synth_events at 44.1 and 16 kHz), then runs each module through both runners over the whole tasks
+folder, from empty embedding folders. The peer (PEER_HOME/venv-eval, ../shared/peer/install_peer.sh)
+runs heareval.baseline as a standalone copy of heareval/baseline.py, since both kits are named
+`heareval`. Prints wall time, CPU time and peak memory of the whole process tree, and the ratios.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from measure import PEER_DIR, PEER_HOME, REPO, run_measured
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=float, default=0.25)
+    parser.add_argument("--modules", default="hearbaseline,heareval.baseline")
+    parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--skip-peer", action="store_true")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="heareval-bench-emb-"))
+    tasks = work / "tasks"
+    if not tasks.is_dir():
+        result = run_measured([sys.executable, str(PEER_DIR / "make_tasks.py"), "--out", str(tasks), "--scale",
+                               str(args.scale), "--sample-rates", "44100,16000"], cwd=work)
+        assert result["returncode"] == 0, "make_tasks.py failed"
+    standalone = work / "peer_modules"
+    standalone.mkdir(exist_ok=True)
+    shutil.copyfile(REPO / "heareval" / "baseline.py", standalone / "heareval_baseline_copy.py")
+    peer_python = PEER_HOME / "venv-eval" / "bin" / "python"
+    run_peer = not args.skip_peer and peer_python.is_file()
+    if not args.skip_peer and not run_peer:
+        print(f"(peer not installed at {peer_python}: run ../shared/peer/install_peer.sh)")
+    quiet = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    print(f"tasks: {', '.join(sorted(p.name for p in tasks.iterdir()))} (scale {args.scale}); {os.cpu_count()} CPUs")
+    print(f"{'module':20s} {'kit':10s} {'wall s':>8s} {'cpu s':>8s} {'peak MB':>8s}")
+    for module in args.modules.split(","):
+        runs = {}
+        out = work / "runs" / f"{module}-heareval"
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        runs["heareval"] = run_measured([sys.executable, "-m", "heareval.embeddings.runner", module, "--tasks-dir",
+                                         str(tasks), "--embeddings-dir", "embeddings"], cwd=out, env=quiet,
+                                        log=out / "run.log")
+        if run_peer:
+            peer_out = work / "runs" / f"{module}-original"
+            shutil.rmtree(peer_out, ignore_errors=True)
+            peer_out.mkdir(parents=True)
+            peer_module = "heareval_baseline_copy" if module == "heareval.baseline" else module
+            env = {**quiet, "PYTHONPATH": str(standalone)}
+            runs["original"] = run_measured([str(peer_python), "-m", "heareval.embeddings.runner", peer_module,
+                                             "--tasks-dir", str(tasks), "--embeddings-dir", "embeddings"],
+                                            cwd=peer_out, env=env, log=peer_out / "run.log")
+        for kit, r in runs.items():
+            status = "" if r["returncode"] == 0 else f"  (exit {r['returncode']}, see run.log)"
+            print(f"{module:20s} {kit:10s} {r['wall_s']:8.1f} {r['cpu_s']:8.1f} {r['peak_rss_mb']:8.0f}{status}")
+        if "original" in runs:
+            h, o = runs["heareval"], runs["original"]
+            print(f"{module:20s} {'ratio':10s} wall {h['wall_s'] / o['wall_s']:.2f}, "
+                  f"peak memory {h['peak_rss_mb'] / o['peak_rss_mb']:.2f} (heareval / original)")
+    print(f"outputs under {work}")
+
+
+if __name__ == "__main__":
+    main()

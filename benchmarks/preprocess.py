@@ -1,0 +1,98 @@
+"""Preprocessing side by side with the original hearpreprocess 2021.1.1 on the same corpora.
+
+    python benchmarks/preprocess.py [--scale 0.1] [--tasks speech_commands,nsynth_pitch,dcase2016_task2]
+                                    [--rates 16000,22050,44100,48000] [--num-workers 2] [--skip-peer]
+
+Builds the upstream-layout corpora with ../shared/peer/make_corpora.py, serves them over HTTP on
+127.0.0.1, and runs the whole DAG (download included) of heareval and of the peer
+(PEER_HOME/venv-pre, see ../shared/peer/install_preprocess_peer.sh) from empty folders.
+Prints wall time, CPU time, peak memory, files/s and audio-seconds/s for both, and their ratio.
+"""
+
+import argparse
+import functools
+import http.server
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from measure import PEER_DIR, PEER_HOME, run_measured
+
+SAMPLE_DURATION = {"speech_commands": 1.0, "nsynth_pitch": 4.0, "dcase2016_task2": 120.0}
+
+
+def serve(folder: Path) -> str:
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def clips_in(tasks_dir: Path) -> int:
+    task = next(p for p in tasks_dir.iterdir() if p.is_dir())
+    return sum(len(json.loads((task / f"{s}.json").read_text())) for s in ("train", "valid", "test"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=float, default=0.1)
+    parser.add_argument("--tasks", default="speech_commands,nsynth_pitch,dcase2016_task2")
+    parser.add_argument("--rates", default="16000,22050,44100,48000")
+    parser.add_argument("--num-workers", type=int, default=2)
+    parser.add_argument("--work", type=Path, default=None, help="Folder for corpora and runs (default: a temp dir).")
+    parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument("--peer-timeout", type=float, default=3600)
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="heareval-bench-pre-"))
+    corpora = work / "corpora"
+    if not (corpora / "manifest.json").is_file():
+        tasks_arg = args.tasks
+        result = run_measured([sys.executable, str(PEER_DIR / "make_corpora.py"), "--out", str(corpora),
+                               "--scale", str(args.scale), "--only", tasks_arg], cwd=work)
+        assert result["returncode"] == 0, "make_corpora.py failed"
+    manifest = json.loads((corpora / "manifest.json").read_text())  # {corpus: {"archives": [{file, md5}]}}
+    entries = [archive for corpus in manifest.values() for archive in corpus["archives"]]
+    (corpora / "MD5SUMS").write_text("".join(f"{e['md5']}  {e['file']}\n" for e in entries))
+    url = serve(corpora)
+    peer_python = PEER_HOME / "venv-pre" / "bin" / "python"
+    run_peer = not args.skip_peer and peer_python.is_file()
+    if not args.skip_peer and not run_peer:
+        print(f"(peer not installed at {peer_python}: run ../shared/peer/install_preprocess_peer.sh)")
+    print(f"corpora: scale {args.scale}, rates {args.rates}, {args.num_workers} workers, {os.cpu_count()} CPUs")
+    header = f"{'task':16s} {'kit':10s} {'wall s':>8s} {'cpu s':>8s} {'peak MB':>8s} {'files/s':>8s} {'audio s/s':>10s}"
+    print(header)
+    for task in args.tasks.split(","):
+        runs = {}
+        ours_dir = work / "runs" / f"{task}-heareval"
+        shutil.rmtree(ours_dir, ignore_errors=True)
+        ours_dir.mkdir(parents=True)
+        runs["heareval"] = run_measured(
+            [sys.executable, "-m", "heareval.tasks.runner", task, "--mirror", url, "--sample-rate", args.rates,
+             "--num-workers", str(args.num_workers), "--work-dir", "_workdir", "--tasks-dir", "tasks"],
+            cwd=ours_dir, log=ours_dir / "run.log")
+        assert runs["heareval"]["returncode"] == 0, (ours_dir / "run.log").read_text()[-2000:]
+        clips = clips_in(ours_dir / "tasks")
+        if run_peer:
+            peer_dir = work / "runs" / f"{task}-peer"
+            shutil.rmtree(peer_dir, ignore_errors=True)
+            peer_dir.mkdir(parents=True)
+            runs["original"] = run_measured(
+                [str(peer_python), str(PEER_DIR / "run_preprocess_peer.py"), task, "--base-url", url, "--manifest",
+                 str(corpora / "manifest.json"), "--sample-rates", args.rates, "--num-workers", str(args.num_workers)],
+                cwd=peer_dir, log=peer_dir / "run.log", timeout=args.peer_timeout)
+        for kit, r in runs.items():
+            status = "" if r["returncode"] == 0 else f"  (exit {r['returncode']})"
+            print(f"{task:16s} {kit:10s} {r['wall_s']:8.1f} {r['cpu_s']:8.1f} {r['peak_rss_mb']:8.0f} "
+                  f"{clips / r['wall_s']:8.2f} {clips * SAMPLE_DURATION[task] / r['wall_s']:10.1f}{status}")
+        if "original" in runs:
+            ratio = runs["heareval"]["wall_s"] / runs["original"]["wall_s"]
+            print(f"{task:16s} {'ratio':10s} wall heareval/original = {ratio:.3f} (1/{1 / ratio:.1f}); {clips} clips")
+
+
+if __name__ == "__main__":
+    main()
