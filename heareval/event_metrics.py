@@ -114,12 +114,18 @@ def _activity(table: EventTable, n_files: int, file_offsets: np.ndarray, n_segme
         file, label = table.file[keep], table.label[keep]
         first = np.floor(table.onset[keep] * 1 / float(time_resolution)).astype(np.int64)
         last = np.ceil(table.offset[keep] * 1 / float(time_resolution)).astype(np.int64)
-        first = np.clip(first, 0, lengths[file])
-        last = np.clip(last, 0, lengths[file])
+        # sed_eval marks roll[first:last] of each file's roll: Python slice bounds, so a negative
+        # bound counts from the end (an event with a negative onset is dropped, as sed_eval does).
+        first, last = _slice_bounds(first, lengths[file]), _slice_bounds(last, lengths[file])
         valid = last > first
         np.add.at(delta, (file_offsets[file[valid]] + first[valid], label[valid]), 1)
         np.add.at(delta, (file_offsets[file[valid]] + last[valid], label[valid]), -1)
     return np.cumsum(delta, axis=0)[:n_segments] > 0
+
+
+def _slice_bounds(index: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Where Python's slice `[index]` of a sequence of `length` starts or stops."""
+    return np.where(index < 0, np.maximum(index + length, 0), np.minimum(index, length))
 
 
 def _max_offset_per_file(table: EventTable, n_files: int) -> np.ndarray:

@@ -87,6 +87,9 @@ def random_events(rng, files, n_events, duration=30.0, jitter_from=None):
                 label = e["label"] if rng.random() > 0.15 else LABELS[rng.integers(len(LABELS))]
                 start = max(0.0, e["start"] + shift)
                 out.append({"label": label, "start": start, "end": start + length})
+            if rng.random() < 0.5:  # invalid estimates sed_eval still scores: negative onset, end before start
+                out.append({"label": LABELS[0], "start": -rng.uniform(1, 400), "end": rng.uniform(100, 900)})
+                out.append({"label": LABELS[1], "start": 5000.0, "end": 4000.0})
             for _ in range(rng.integers(0, 3)):
                 start = rng.uniform(0, duration * 1000)
                 out.append({"label": LABELS[rng.integers(len(LABELS))], "start": start,
