@@ -39,6 +39,7 @@ setup(
             "librosa==0.9.2",
             "ruff>=0.5",
             "pre-commit>=3",
+            "pre-commit-hooks>=4",
         ],
         "energy": ["codecarbon>=2.3"],
     },

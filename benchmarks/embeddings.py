@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--skip-peer", action="store_true")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="heareval-bench-emb-"))
+    work.mkdir(parents=True, exist_ok=True)
     tasks = work / "tasks"
     if not tasks.is_dir():
         result = run_measured([sys.executable, str(PEER_DIR / "make_tasks.py"), "--out", str(tasks), "--scale",

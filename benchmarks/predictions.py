@@ -75,6 +75,7 @@ def main() -> None:
     parser.add_argument("--skip-peer", action="store_true")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="heareval-bench-pred-"))
+    work.mkdir(parents=True, exist_ok=True)
     peer_python = PEER_HOME / "venv-eval" / "bin" / "python"
     run_peer = not args.skip_peer and peer_python.is_file()
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"}

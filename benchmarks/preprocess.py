@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--peer-timeout", type=float, default=3600)
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="heareval-bench-pre-"))
+    work.mkdir(parents=True, exist_ok=True)
     corpora = work / "corpora"
     if not (corpora / "manifest.json").is_file():
         tasks_arg = args.tasks

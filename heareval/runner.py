@@ -23,7 +23,7 @@ from heareval.embeddings.runner import default_device, module_dir_name
 from heareval.embeddings.task_embeddings import DONE_MARKER as EMBEDDINGS_DONE
 from heareval.embeddings.task_embeddings import embed_task
 from heareval.errors import UserError, report_user_errors
-from heareval.evaluation.report import cost_table, primary_table, to_markdown, write_table
+from heareval.evaluation.report import publish
 from heareval.evaluation.task_evaluation import evaluate_task
 from heareval.luigi_run import run_luigi
 from heareval.predictions.grid import GRIDS
@@ -235,14 +235,7 @@ def main(modules: Sequence[str], task_names: str, until: str, small: bool, mode:
                         embeddings_dir, mirror, model_path, parse_model_options(model_options), grid, grid_points,
                         seed, seeds, device, gpus, num_workers, scheduler_host, scheduler_port, verbose)
     if results:
-        write_json(output, results, indent=2)
-        click.echo(to_markdown(primary_table(results)))
-        costs = cost_table(results)
-        if not costs.empty:
-            click.echo(to_markdown(costs.set_index("module")))
-        if table_path:
-            write_table(results, table_path)
-        click.echo(f"results: {output}", err=True)
+        publish(results, Path(output), table_path)
     else:
         click.echo(f"done up to stage {until}", err=True)
 

@@ -4,8 +4,10 @@ import math
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
+import click
 import pandas as pd
 
+from heareval.atomic import write_json
 from heareval.errors import UserError
 from heareval.score import available_scores
 
@@ -111,3 +113,18 @@ def write_plot(results: Mapping[str, Any], path: Path, reference: Optional[Mappi
     figure.tight_layout()
     figure.savefig(path, dpi=PLOT_DPI)
     plt.close(figure)
+
+
+def publish(results: Mapping[str, Any], output: Path, table_path: Optional[Path] = None,
+            plot_path: Optional[Path] = None, reference: Optional[Mapping[str, float]] = None) -> None:
+    """Write the results JSON (and table, plot), and print the score and cost tables."""
+    write_json(output, results, indent=2)
+    click.echo(to_markdown(primary_table(results)))
+    costs = cost_table(results)
+    if not costs.empty:
+        click.echo(to_markdown(costs.set_index("module")))
+    if table_path:
+        write_table(results, table_path)
+    if plot_path:
+        write_plot(results, plot_path, reference)
+    click.echo(f"results: {output}", err=True)

@@ -7,10 +7,9 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import click
 
-from heareval.atomic import write_json
 from heareval.errors import UserError, report_user_errors
 from heareval.evaluation.chance import failures_below_chance
-from heareval.evaluation.report import cost_table, primary_table, to_markdown, write_plot, write_table
+from heareval.evaluation.report import publish
 from heareval.evaluation.task_evaluation import evaluate_task, has_predictions
 from heareval.score import available_scores
 from heareval.taskformat import is_task_dir, load_task_metadata, read_json
@@ -88,16 +87,7 @@ def main(modules: Sequence[str], embeddings_dir: str, task: str, output: str, ex
     extra = [s.strip() for s in extra_scores.split(",") if s.strip()]
     reference = read_json(reference_path) if reference_path else None
     results = evaluate(modules, embeddings_dir, task, extra, strict)
-    write_json(output, results, indent=2)
-    click.echo(to_markdown(primary_table(results)))
-    costs = cost_table(results)
-    if not costs.empty:
-        click.echo(to_markdown(costs.set_index("module")))
-    if table_path:
-        write_table(results, table_path)
-    if plot_path:
-        write_plot(results, plot_path, reference)
-    click.echo(f"results: {output}", err=True)
+    publish(results, Path(output), table_path, plot_path, reference)
     if require_above_chance:
         problems = failures_below_chance(results, Path(embeddings_dir))
         if problems:

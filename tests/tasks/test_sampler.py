@@ -1,0 +1,39 @@
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+
+from heareval.tasks.download import md5_of
+from heareval.tasks.runner import preprocess
+from heareval.tasks.sampler import sample_task
+
+
+def test_sampler_makes_a_consistent_small_corpus_deterministically(small_workspace, tmp_path):
+    work = tmp_path / "_workdir"
+    (work / "downloads").mkdir(parents=True)
+    for archive in (small_workspace / "_workdir" / "small-corpora" / "nsynth_pitch").glob("*.tar.gz"):
+        shutil.copyfile(archive, work / "downloads" / archive.name)
+    first = sample_task("nsynth_pitch", work, tmp_path / "a", fraction=0.3)
+    second = sample_task("nsynth_pitch", work, tmp_path / "b", fraction=0.3)
+    assert (first / "MD5SUMS").read_text() == (second / "MD5SUMS").read_text(), "deterministic"
+    with tarfile.open(first / "nsynth-train.jsonwav.tar.gz") as tar:
+        names = tar.getnames()
+        examples = json.loads(tar.extractfile("nsynth-train/examples.json").read())
+    audio = [n for n in names if n.endswith(".wav")]
+    assert 0 < len(audio) < 0.5 * 180
+    assert sorted(f"nsynth-train/audio/{k}.wav" for k in examples) == sorted(audio), "metadata matches the audio"
+    for line in (first / "MD5SUMS").read_text().splitlines():
+        md5, name = line.split()
+        assert md5_of(first / name) == md5
+    finished = preprocess(["nsynth_pitch"], [16000], mirror=str(first), work_dir=str(tmp_path / "w"),
+                          tasks_dir=str(tmp_path / "tasks"), num_workers=1)
+    assert len(json.loads((finished[0] / "train.json").read_text())) == len(examples) - sum(
+        not 21 <= e["pitch"] <= 108 for e in examples.values())
+
+
+def test_sampler_needs_the_downloaded_corpus(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "heareval.tasks.sampler", "dcase2016_task2", "--work-dir",
+                             str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 1 and "download the full corpus first" in result.stderr
+    assert "Traceback" not in result.stderr
