@@ -19,7 +19,7 @@ import luigi
 
 from heareval.atomic import write_json
 from heareval.embeddings.hear_api import HearModel, load_hear_model, parse_model_options, require_valid
-from heareval.embeddings.runner import default_device, module_dir_name
+from heareval.embeddings.runner import default_device, default_reader_workers, module_dir_name
 from heareval.embeddings.task_embeddings import DONE_MARKER as EMBEDDINGS_DONE
 from heareval.embeddings.task_embeddings import embed_task
 from heareval.errors import UserError, report_user_errors
@@ -109,7 +109,7 @@ class EmbedTask(ModuleTaskStage):
         require_valid(hear, device, [run_config(self.task_name, self.mode, self.small, self.work_dir,
                                                 self.mirror)["embedding_type"]])
         embed_task(hear, Path(self.input().path), self.embedding_task_dir, device, self.batch_size or None,
-                   num_workers=min(2, self.threads))
+                   num_workers=default_reader_workers())
         record_run(self.embeddings_dir, "embeddings", self.module, self.task_dir_name)
 
 

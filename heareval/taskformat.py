@@ -4,8 +4,6 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Union
 
-import pandas as pd
-
 from heareval.errors import UserError
 
 PathLike = Union[str, Path]
@@ -38,6 +36,8 @@ def label_vocabulary(task_dir: PathLike) -> List[str]:
     path = Path(task_dir) / LABEL_VOCABULARY
     if not path.is_file():
         raise UserError(f"missing label vocabulary: {path}")
+    import pandas as pd  # here, so the embeddings runner starts without pandas
+
     try:
         frame = pd.read_csv(path, dtype={"label": str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:

@@ -40,6 +40,13 @@ def find_tasks(tasks_dir: Path, task: str = "all") -> List[Path]:
     return tasks
 
 
+def default_reader_workers() -> int:
+    """Audio-reading processes: none on a small machine, where the model needs every core and worker
+    processes only add start-up time and memory; up to 4 where cores are to spare."""
+    cpus = os.cpu_count() or 1
+    return 0 if cpus <= 2 else min(4, cpus - 2)
+
+
 def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
@@ -61,7 +68,7 @@ def run_embeddings(module: str, model_path: str = "", model_options: Optional[Di
     types = sorted({load_task_metadata(t)["embedding_type"] for t in tasks})
     require_valid(hear, device, types)
     out_root = Path(embeddings_dir) / module_dir_name(module, model_options)
-    workers = num_workers if num_workers is not None else min(4, os.cpu_count() or 1)
+    workers = num_workers if num_workers is not None else default_reader_workers()
     announced: set = set()
     outputs = []
     for task_dir in tasks:
@@ -85,7 +92,8 @@ def is_embedded(out_dir: Path) -> bool:
 @click.option("--embeddings-dir", default="embeddings", show_default=True)
 @click.option("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when available).")
 @click.option("--batch-size", type=int, default=None, help="Sounds per batch (default: by clip duration).")
-@click.option("--num-workers", type=int, default=None, help="Audio-reading worker processes (default: up to 4).")
+@click.option("--num-workers", type=int, default=None,
+              help="Audio-reading DataLoader processes (default: 0 with up to 2 CPUs, else min(4, CPUs - 2)).")
 @click.option("--strict-sample-rate", is_flag=True, help="Error instead of resampling when a task lacks the rate.")
 @report_user_errors
 def main(module: str, model_path: str, model_options: Optional[str], tasks_dir: str, task: str,

@@ -100,15 +100,15 @@ def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path,
         if not path.is_file():
             raise UserError(f"audio file listed in {task_dir / (split + '.json')} is missing: {path}")
     ratio = hear.sample_rate / rate
-    lengths = [int(np.ceil(sf.info(str(p)).frames * ratio)) if rate != hear.sample_rate else sf.info(str(p)).frames
-               for p in paths]
+    lengths = [int(np.ceil(frames * ratio)) for frames in (sf.info(str(p)).frames for p in paths)]
     batches = equal_length_batches(lengths, batch_size)
     loader = DataLoader(SplitAudio(paths, rate, hear.sample_rate), batch_sampler=batches, collate_fn=collate,
                         num_workers=num_workers, prefetch_factor=2 if num_workers else None,
                         persistent_workers=False)
     matrix_path = out_dir / f"{split}.embeddings.npy"
     row_labels: List[Any] = []
-    row_timestamps: List[Tuple[str, float]] = []
+    row_files: List[np.ndarray] = []  # per file: the row's file index, repeated
+    row_times: List[np.ndarray] = []
     rows, dimension = 0, None
     scene = embedding_type == "scene"
     if scene:
@@ -138,7 +138,8 @@ def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path,
                     for offset, i in enumerate(indices):
                         raw.write(np.ascontiguousarray(block[offset], dtype=np.float32).tobytes())
                         row_labels.extend(frame_labels(split_labels[names[i]], times[offset]))
-                        row_timestamps.extend((names[i], float(t)) for t in times[offset])
+                        row_files.append(np.full(len(times[offset]), i))
+                        row_times.append(times[offset])
                         rows += block.shape[1]
                 progress.update(len(indices))
     finally:
@@ -153,8 +154,11 @@ def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path,
         row_labels = [labels for _, labels in file_labels_in_row_order]
         write_json(out_dir / f"{split}.filenames.json", [name for name, _ in file_labels_in_row_order], indent=None)
     else:
+        paths_of = [str(final_dir / split / name) for name in names]
+        files = np.concatenate(row_files).tolist() if row_files else []
+        times_ms = np.concatenate(row_times).tolist() if row_times else []
         write_json(out_dir / f"{split}.filename-timestamps.json",
-                   [[str(final_dir / split / name), t] for name, t in row_timestamps], indent=None)
+                   [[paths_of[f], t] for f, t in zip(files, times_ms)], indent=None)
     write_json(out_dir / f"{split}.embedding-dimensions.json", [rows, dimension or 0], indent=None)
     with open(out_dir / f"{split}.target-labels.pkl", "wb") as f:
         pickle.dump(row_labels, f)
