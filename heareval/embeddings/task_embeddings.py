@@ -8,8 +8,9 @@ import json
 import logging
 import pickle
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import numpy as np
 import soundfile as sf
@@ -66,6 +67,22 @@ def collate(items: List[Tuple[int, torch.Tensor]]) -> Tuple[List[int], torch.Ten
     return [i for i, _ in items], torch.stack([a for _, a in items])
 
 
+def prefetched_batches(dataset: SplitAudio, batches: List[List[int]], ahead: int = 2
+                       ) -> Iterator[Tuple[List[int], torch.Tensor]]:
+    """Batches read by a background thread, `ahead` batches in advance (soundfile and soxr release the
+    GIL): reading overlaps the model without worker processes."""
+    def read(batch: List[int]) -> Tuple[List[int], torch.Tensor]:
+        return collate([dataset[i] for i in batch])
+
+    with ThreadPoolExecutor(1) as reader:
+        pending = [reader.submit(read, batch) for batch in batches[:ahead]]
+        for k in range(len(batches)):
+            result = pending.pop(0).result()
+            if k + ahead < len(batches):
+                pending.append(reader.submit(read, batches[k + ahead]))
+            yield result
+
+
 def equal_length_batches(lengths: List[int], batch_size: int) -> List[List[int]]:
     """Indices grouped by exact length (no padding changes any embedding), in chunks of batch_size."""
     groups: Dict[int, List[int]] = {}
@@ -102,9 +119,12 @@ def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path,
     ratio = hear.sample_rate / rate
     lengths = [int(np.ceil(frames * ratio)) for frames in (sf.info(str(p)).frames for p in paths)]
     batches = equal_length_batches(lengths, batch_size)
-    loader = DataLoader(SplitAudio(paths, rate, hear.sample_rate), batch_sampler=batches, collate_fn=collate,
-                        num_workers=num_workers, prefetch_factor=2 if num_workers else None,
-                        persistent_workers=False)
+    dataset = SplitAudio(paths, rate, hear.sample_rate)
+    if num_workers:
+        loader: Iterable = DataLoader(dataset, batch_sampler=batches, collate_fn=collate, num_workers=num_workers,
+                                      prefetch_factor=2, persistent_workers=False)
+    else:
+        loader = prefetched_batches(dataset, batches)
     matrix_path = out_dir / f"{split}.embeddings.npy"
     row_labels: List[Any] = []
     row_files: List[np.ndarray] = []  # per file: the row's file index, repeated
@@ -123,20 +143,20 @@ def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path,
                 batch = batch.to(device)
                 if scene:
                     embeddings = hear.module.get_scene_embeddings(batch, hear.model)
-                    check_finite(embeddings, hear, task_dir, [names[i] for i in indices])
                     block = embeddings.detach().float().cpu().numpy()
+                    check_finite(block, hear, task_dir, [names[i] for i in indices])
                     matrix[rows:rows + len(indices)] = block
                     for offset, i in enumerate(indices):
                         file_labels_in_row_order[rows + offset] = (names[i], split_labels[names[i]])
                     rows += len(indices)
                 else:
                     embeddings, timestamps = hear.module.get_timestamp_embeddings(batch, hear.model)
-                    check_finite(embeddings, hear, task_dir, [names[i] for i in indices])
                     block = embeddings.detach().float().cpu().numpy()
+                    check_finite(block, hear, task_dir, [names[i] for i in indices])
                     times = timestamps.detach().double().cpu().numpy()
                     dimension = block.shape[2]
                     for offset, i in enumerate(indices):
-                        raw.write(np.ascontiguousarray(block[offset], dtype=np.float32).tobytes())
+                        raw.write(np.ascontiguousarray(block[offset], dtype=np.float32).data)
                         row_labels.extend(frame_labels(split_labels[names[i]], times[offset]))
                         row_files.append(np.full(len(times[offset]), i))
                         row_times.append(times[offset])
@@ -165,8 +185,9 @@ def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path,
     return rows
 
 
-def check_finite(embeddings: torch.Tensor, hear: HearModel, task_dir: Path, names: List[str]) -> None:
-    if not torch.isfinite(embeddings).all():
+def check_finite(block: np.ndarray, hear: HearModel, task_dir: Path, names: List[str]) -> None:
+    """One pass: any NaN or Inf makes the (float64) sum non-finite."""
+    if not np.isfinite(block.sum(dtype=np.float64)):
         raise UserError(f"{hear.module_name} produced NaN or Inf embeddings on {task_dir.name}: {names[:3]}")
 
 
