@@ -56,9 +56,18 @@ def scene_task(tmp_path, name="synthetic", multilabel=False, kfold=0, evaluation
     return write_embedding_task(tmp_path / "emb" / "mod" / name, metadata, data, vocabulary)
 
 
-def test_scene_multiclass_small_task(baseline_embeddings, copy_task):
+@pytest.fixture
+def learning_grid(monkeypatch):
+    """A small grid that learns the small tasks in seconds (the quality checks need one that learns)."""
+    grid = {**grid_module.DEFAULT_GRID, "hidden_layers": [1], "hidden_dim": [128], "lr": [3.2e-3],
+            "max_epochs": [20], "patience": [5], "check_val_every_n_epoch": [1]}
+    monkeypatch.setitem(grid_module.GRIDS, "learning", grid)
+    return "learning"
+
+
+def test_scene_multiclass_small_task(baseline_embeddings, copy_task, learning_grid):
     task = copy_task(task_dir_of(baseline_embeddings, "speech_commands"))
-    report = task_predictions(task, grid="faster", grid_points=2, seed=1)
+    report = task_predictions(task, grid=learning_grid, grid_points=2, seed=1)
     assert report["test"]["test_top1_acc"] > 0.3
     stored = np.load(task / "test.predictions.npz")
     assert stored["probabilities"].shape == stored["targets"].shape == (48, 12)
@@ -70,20 +79,20 @@ def test_scene_multiclass_small_task(baseline_embeddings, copy_task):
     assert (task / "logs" / "test-gridpoint00" / "metrics.csv").is_file()
     scores = json.loads((task / "test.predicted-scores.json").read_text())
     assert scores["score_mode"] == "max" and "validation_score" in scores["test"]
-    assert task_predictions(task, grid="faster", grid_points=2) is None, "a done task is skipped"
+    assert task_predictions(task, grid=learning_grid, grid_points=2) is None, "a done task is skipped"
 
 
-def test_scene_multilabel(tmp_path):
+def test_scene_multilabel(tmp_path, learning_grid):
     task = scene_task(tmp_path, multilabel=True)
-    report = task_predictions(task, grid="faster", grid_points=2, seed=1)
+    report = task_predictions(task, grid=learning_grid, grid_points=2, seed=1)
     assert report["test"]["test_mAP"] > 0.8 and report["test"]["test_aucroc"] > 0.8
     probabilities = np.load(task / "test.predictions.npz")["probabilities"]
     assert not np.allclose(probabilities.sum(axis=1), 1.0), "sigmoid outputs, not softmax"
 
 
-def test_event_task(baseline_embeddings, copy_task):
+def test_event_task(baseline_embeddings, copy_task, learning_grid):
     task = copy_task(task_dir_of(baseline_embeddings, "dcase2016_task2"))
-    report = task_predictions(task, grid="faster", grid_points=1, seed=1)
+    report = task_predictions(task, grid=learning_grid, grid_points=1, seed=1)
     assert report["test"]["test_event_onset_200ms_fms"] > 0.1
     assert "test_segment_1s_er" in report["test"]
     assert dict(report["postprocessing"])["median_filter_ms"] == 250
