@@ -12,7 +12,7 @@ import torch
 from slugify import slugify
 
 from heareval.embeddings.hear_api import load_hear_model, parse_model_options, require_valid
-from heareval.embeddings.task_embeddings import DONE_MARKER, embed_task, source_rate
+from heareval.embeddings.task_embeddings import embed_task, source_rate
 from heareval.errors import UserError, report_user_errors
 from heareval.taskformat import is_task_dir, load_task_metadata
 
@@ -77,10 +77,6 @@ def run_embeddings(module: str, model_path: str = "", model_options: Optional[Di
         click.echo(f"{'embedded' if done else 'skipped (done)'}: {out_dir}", err=True)
         outputs.append(out_dir)
     return outputs
-
-
-def is_embedded(out_dir: Path) -> bool:
-    return (out_dir / DONE_MARKER).is_file()
 
 
 @click.command()

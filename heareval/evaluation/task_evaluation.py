@@ -1,10 +1,9 @@
 """Score one task's stored test predictions (docs/predictions-format.md) with the registry's scores."""
 
-import json
 import math
 import zipfile
 from pathlib import Path
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Sequence
 
 import numpy as np
 
@@ -109,13 +108,3 @@ def evaluate_task(task_dir: Path, extra_scores: Sequence[str] = ()) -> Dict[str,
     result["primary_score"] = names[0] if names else None
     result["category"] = metadata.get("category")
     return result
-
-
-def primary_scores(results: Dict[str, Dict[str, Dict[str, Any]]]) -> Dict[str, Dict[str, Optional[float]]]:
-    """{module: {task: primary score}} from evaluation results."""
-    return {module: {task: (entry.get(entry.get("primary_score")) if entry.get("primary_score") else None)
-                     for task, entry in tasks.items()} for module, tasks in results.items()}
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, indent=2)

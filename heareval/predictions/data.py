@@ -1,6 +1,5 @@
 """Read one split of an embedding task folder (docs/embeddings-format.md), checking it thoroughly."""
 
-import json
 import logging
 import pickle
 from dataclasses import dataclass
@@ -109,7 +108,3 @@ def concatenate(parts: List[SplitData], name: str) -> SplitData:
         data.filenames = sum((p.filenames for p in parts), [])
         data.timestamps = np.concatenate([p.timestamps for p in parts])
     return data
-
-
-def dump_json(obj: Any) -> str:
-    return json.dumps(obj, indent=1)

@@ -2,7 +2,6 @@
 
 import hashlib
 import logging
-import shutil
 import time
 import urllib.parse
 from pathlib import Path
@@ -150,7 +149,3 @@ def mirrored_url(mirror: str, upstream_url: str) -> str:
 
 def upstream_file_name(url: str) -> str:
     return Path(urllib.parse.urlparse(url).path).name
-
-
-def copy_file(source: Path, target: Path) -> None:
-    shutil.copyfile(source, target)
