@@ -20,12 +20,16 @@ def frame_boundaries(timestamps_ms: np.ndarray) -> np.ndarray:
     return np.concatenate([[max(0.0, centres[0] - hop / 2)], middle, [centres[-1] + hop / 2]])
 
 
-def score_dataframes(predictions: Mapping[str, Mapping[str, Any]], labels: Sequence[str]) -> Dict[str, Any]:
+def score_dataframes(predictions: Mapping[str, Mapping[str, Any]], labels: Sequence[str],
+                     columns_of: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+    """sed_scores_eval score frames of `labels`; `columns_of` names every probability column (default: labels)."""
     from sed_scores_eval.base_modules.scores import create_score_dataframe
 
+    columns_of = [str(x) for x in (columns_of or labels)]
+    keep = [columns_of.index(str(label)) for label in labels]
     frames = {}
     for filename, frame_scores in predictions.items():
-        probabilities = np.asarray(frame_scores["probabilities"], dtype=float)
+        probabilities = np.asarray(frame_scores["probabilities"], dtype=float)[:, keep]
         edges = frame_boundaries(np.asarray(frame_scores["timestamps"]))
         frames[audio_id(filename)] = create_score_dataframe(probabilities, edges, [str(x) for x in labels])
     return frames
@@ -48,9 +52,15 @@ def merge_overlapping(events: Sequence[Tuple[float, float, str]]) -> list:
 
 def compute(metric: str, params: Dict[str, Any], predictions: Mapping, targets: Mapping, labels: Sequence[str],
             audio_durations: Optional[Mapping[str, float]] = None) -> Tuple[Tuple[str, float], ...]:
+    """The metric over the classes that have reference events (like mAP; others have no defined value)."""
+    all_labels = [str(label) for label in labels]
     from sed_scores_eval import collar_based, intersection_based
 
-    scores = score_dataframes(predictions, labels)
+    present = {str(e["label"]) for events in targets.values() for e in events}
+    labels = [label for label in labels if str(label) in present]  # sed_scores_eval needs events per class
+    if not labels:
+        return (("psds", float("nan")),) if metric == "psds" else (("f_measure", float("nan")),)
+    scores = score_dataframes(predictions, labels, all_labels)
     ground_truth = {audio_id(f): merge_overlapping([(e["start"] / 1000.0, e["end"] / 1000.0, str(e["label"]))
                                                     for e in events])
                     for f, events in targets.items() if audio_id(f) in scores}

@@ -247,3 +247,56 @@ def test_dcase_f1_scores_are_named_and_bounded():
     for name in ("psds2", "intersection_f1", "collar_f1"):
         value = available_scores[name](label_to_idx=LABEL_TO_IDX)(predictions, targets)
         assert 0.0 <= primary_value(value) <= 1.0
+
+
+def thresholded_events(predictions, threshold=0.5):
+    """Runs of frames above the threshold, with the frame edges sed_scores_eval uses (ms)."""
+    from heareval.dcase_metrics import audio_id, score_dataframes
+
+    frames = score_dataframes(predictions, LABELS)
+    events = {}
+    for f in predictions:
+        frame = frames[audio_id(f)]
+        events[f] = []
+        for label in LABELS:
+            edges = np.diff(np.concatenate([[0], (frame[label].to_numpy() > threshold).astype(int), [0]]))
+            for start, stop in zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]):
+                events[f].append({"label": label, "start": frame["onset"].iloc[start] * 1000,
+                                  "end": frame["offset"].iloc[stop - 1] * 1000})
+    return events
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_collar_f1_equals_sed_eval_on_the_thresholded_events(seed):
+    import sed_eval
+    from dcase_util.containers import MetaDataContainer
+
+    from heareval.dcase_metrics import merge_overlapping
+
+    rng = np.random.default_rng(seed)
+    targets = random_events(rng, [f"clip{i}.wav" for i in range(3)], 6, duration=18.0)
+    targets = {f: [{"label": label, "start": a * 1000, "end": b * 1000} for a, b, label in
+                   merge_overlapping([(e["start"] / 1000, e["end"] / 1000, e["label"]) for e in events])]
+               for f, events in targets.items()}
+    predictions = frame_predictions(rng, targets)
+    ours = primary_value(available_scores["collar_f1"](label_to_idx=LABEL_TO_IDX)(predictions, targets))
+
+    def container(events):
+        return MetaDataContainer([{"event_label": e["label"], "event_onset": e["start"] / 1000,
+                                   "event_offset": e["end"] / 1000, "file": f} for f, x in events.items() for e in x])
+
+    reference, estimated = container(targets), container(thresholded_events(predictions))
+    metrics = sed_eval.sound_event.EventBasedMetrics(event_label_list=LABELS, t_collar=0.2, percentage_of_length=0.2)
+    for f in targets:
+        metrics.evaluate(reference.filter(filename=f), estimated.filter(filename=f))
+    assert_close(ours, metrics.results_class_wise_average_metrics()["f_measure"]["f_measure"])
+
+
+def test_frame_scores_skip_classes_without_reference_events():
+    rng = np.random.default_rng(5)
+    targets = {f: [e for e in events if e["label"] != "c"]
+               for f, events in random_events(rng, ["a.wav", "b.wav"], 8, duration=18.0).items()}
+    predictions = frame_predictions(rng, targets)
+    for name in ("psds1", "psds2", "intersection_f1", "collar_f1"):
+        value = primary_value(available_scores[name](label_to_idx=LABEL_TO_IDX)(predictions, targets))
+        assert 0.0 <= value <= 1.0, name
