@@ -300,3 +300,34 @@ def test_frame_scores_skip_classes_without_reference_events():
     for name in ("psds1", "psds2", "intersection_f1", "collar_f1"):
         value = primary_value(available_scores[name](label_to_idx=LABEL_TO_IDX)(predictions, targets))
         assert 0.0 <= value <= 1.0, name
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_intersection_f1_equals_psds_eval_macro_f_score(seed):
+    import pandas as pd
+    from psds_eval import PSDSEval
+
+    from heareval.dcase_metrics import audio_id, merge_overlapping
+
+    rng = np.random.default_rng(seed)
+    files = [f"clip{i}.wav" for i in range(3)]
+    targets = random_events(rng, files, 6, duration=18.0)
+    targets = {f: [{"label": label, "start": a * 1000, "end": b * 1000} for a, b, label in
+                   merge_overlapping([(e["start"] / 1000, e["end"] / 1000, e["label"]) for e in events])]
+               for f, events in targets.items()}
+    predictions = frame_predictions(rng, targets)
+    for frame in predictions.values():  # noise: false alarms and misses
+        noisy = np.asarray(frame["probabilities"]) + rng.normal(0, 0.2, np.shape(frame["probabilities"]))
+        frame["probabilities"] = np.clip(noisy, 0, 1).tolist()
+    ours = primary_value(available_scores["intersection_f1"](label_to_idx=LABEL_TO_IDX)(predictions, targets))
+
+    def table(events):
+        return pd.DataFrame([(audio_id(f), e["start"] / 1000, e["end"] / 1000, e["label"])
+                             for f, x in events.items() for e in x],
+                            columns=["filename", "onset", "offset", "event_label"])
+
+    psds = PSDSEval(dtc_threshold=0.5, gtc_threshold=0.5, cttc_threshold=0.3, ground_truth=table(targets),
+                    metadata=pd.DataFrame([(audio_id(f), 20.0) for f in files], columns=["filename", "duration"]))
+    _, per_class = psds.compute_macro_f_score(table(thresholded_events(predictions)))
+    present = {e["label"] for events in targets.values() for e in events}
+    assert_close(ours, float(np.mean([v for k, v in per_class.items() if k in present])))
