@@ -66,7 +66,7 @@ def atomic_path(final: PathLike, replace: bool = False) -> Iterator[Path]:
             return
         if replace and final.exists():
             remove_path(final)
-        os.replace(temporary, final) if temporary.is_file() else os.rename(temporary, final)
+        os.replace(temporary, final)
     except BaseException:
         remove_path(temporary)
         raise

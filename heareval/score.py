@@ -69,51 +69,49 @@ class ChromaAccuracy(ScoreFunction):
         return float(accuracy_score(targets.argmax(axis=1) % 12, predictions.argmax(axis=1) % 12))
 
 
-def _defined_classes(targets: np.ndarray, need_negatives: bool) -> np.ndarray:
-    positives = targets.sum(axis=0)
-    defined = positives > 0
-    if need_negatives:
-        defined &= positives < len(targets)
-    return defined
+class MacroOverDefinedClasses(ScoreFunction):
+    """A per-class score averaged over the classes where it is defined (NaN when there are none)."""
 
-
-class MeanAveragePrecision(ScoreFunction):
-    """Macro average precision over the classes with at least one positive example."""
-
-    name = "mAP"
+    need_negatives = True  # ROC needs both positives and negatives; AP needs positives only
 
     def __call__(self, predictions: np.ndarray, targets: np.ndarray, **kwargs: Any) -> float:
         predictions, targets = _check_scene(predictions, targets)
-        defined = _defined_classes(targets, need_negatives=False)
+        positives = targets.sum(axis=0)
+        defined = (positives > 0) & ((positives < len(targets)) if self.need_negatives else True)
         if not defined.any():
             return math.nan
-        return float(average_precision_score(targets[:, defined], predictions[:, defined], average="macro"))
+        return self.macro(predictions[:, defined], targets[:, defined])
+
+    def macro(self, predictions: np.ndarray, targets: np.ndarray) -> float:
+        raise NotImplementedError
 
 
-class AUCROC(ScoreFunction):
+class MeanAveragePrecision(MacroOverDefinedClasses):
+    """Macro average precision over the classes with at least one positive example."""
+
+    name = "mAP"
+    need_negatives = False
+
+    def macro(self, predictions: np.ndarray, targets: np.ndarray) -> float:
+        return float(average_precision_score(targets, predictions, average="macro"))
+
+
+class AUCROC(MacroOverDefinedClasses):
     """Macro ROC AUC over the classes with both positive and negative examples."""
 
     name = "aucroc"
 
-    def __call__(self, predictions: np.ndarray, targets: np.ndarray, **kwargs: Any) -> float:
-        predictions, targets = _check_scene(predictions, targets)
-        defined = _defined_classes(targets, need_negatives=True)
-        if not defined.any():
-            return math.nan
-        return float(roc_auc_score(targets[:, defined], predictions[:, defined], average="macro"))
+    def macro(self, predictions: np.ndarray, targets: np.ndarray) -> float:
+        return float(roc_auc_score(targets, predictions, average="macro"))
 
 
-class DPrime(ScoreFunction):
+class DPrime(MacroOverDefinedClasses):
     """Mean over classes of sqrt(2) * inverse-normal(ROC AUC), classes as for aucroc."""
 
     name = "d_prime"
 
-    def __call__(self, predictions: np.ndarray, targets: np.ndarray, **kwargs: Any) -> float:
-        predictions, targets = _check_scene(predictions, targets)
-        defined = _defined_classes(targets, need_negatives=True)
-        if not defined.any():
-            return math.nan
-        auc = roc_auc_score(targets[:, defined], predictions[:, defined], average=None)
+    def macro(self, predictions: np.ndarray, targets: np.ndarray) -> float:
+        auc = roc_auc_score(targets, predictions, average=None)
         return float(np.mean(stats.norm().ppf(auc) * np.sqrt(2.0)))
 
 

@@ -181,11 +181,10 @@ def test_scores(setup: Setup, result: FitResult, test: SplitData, reference: Opt
         predictions, targets = events, reference
     else:
         predictions, targets = probabilities, test.targets
+    wanted = EVENT if setup.is_event else SCENE  # frame scores (PSDS) are the evaluation stage's
     for score in setup.scores:
-        if score.kind == EVENT and not setup.is_event or score.kind == SCENE and setup.is_event:
+        if score.kind != wanted:
             continue
-        if score.kind not in (EVENT, SCENE):
-            continue  # threshold-free frame scores are computed by the evaluation stage
         value = score(predictions, targets)
         if isinstance(value, tuple):
             scores[f"test_{score.name}"] = float(value[0][1])
