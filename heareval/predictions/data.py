@@ -1,6 +1,7 @@
 """Read one split of an embedding task folder (docs/embeddings-format.md), checking it thoroughly."""
 
 import logging
+import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,13 +43,16 @@ def embedding_matrix(task_dir: Path, split: str, in_memory: bool) -> np.ndarray:
                         f"float32 ({expected} bytes): truncated or mismatched")
     if rows == 0:
         raise UserError(f"{matrix_path} holds no embeddings")
-    matrix = np.memmap(matrix_path, dtype=np.float32, mode="r", shape=(rows, dimension))
-    for start in range(0, rows, 65536):  # checked in chunks: memory stays bounded
-        block = matrix[start:start + 65536]
-        bad = ~np.isfinite(block).all(axis=1)
-        if bad.any():
-            raise UserError(f"{matrix_path}: embedding row {start + int(np.argmax(bad))} contains NaN or Inf")
-    return np.array(matrix) if in_memory else matrix
+    if in_memory:  # one read of the file, then checked in memory
+        matrix = np.fromfile(matrix_path, dtype=np.float32).reshape(rows, dimension)
+    else:
+        matrix = np.memmap(matrix_path, dtype=np.float32, mode="r", shape=(rows, dimension))
+    for start in range(0, rows, 4096):  # checked in chunks: memory stays bounded
+        block = matrix[start:start + 4096]
+        if not np.isfinite(block).all():
+            bad = int(np.argmax(~np.isfinite(block).all(axis=1)))
+            raise UserError(f"{matrix_path}: embedding row {start + bad} contains NaN or Inf")
+    return matrix
 
 
 def multi_hot(row_labels: List[List[Any]], vocabulary: List[str], source: Path) -> np.ndarray:
@@ -88,7 +92,7 @@ def load_split(task_dir: Path, split: str, in_memory: bool = True) -> SplitData:
         stamps = read_json(stamps_path)
         if len(stamps) != len(embeddings):
             raise UserError(f"{stamps_path} has {len(stamps)} rows but the embeddings have {len(embeddings)}")
-        data.filenames = [Path(name).name for name, _ in stamps]
+        data.filenames = [os.path.basename(name) for name, _ in stamps]
         data.timestamps = np.array([t for _, t in stamps], dtype=np.float64)
     return data
 

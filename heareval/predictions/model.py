@@ -41,11 +41,20 @@ def build_network(input_dim: int, n_labels: int, hp: GridPoint) -> nn.Sequential
 class TensorBatches:
     """Shuffled minibatches sliced from tensors already on the device (or from a memmap, copied per batch)."""
 
+    # On the CPU, a fresh batch-sized tensor per step costs more in page faults than the gather itself, so
+    # batches are gathered into reused buffers: the last RING batches stay intact. Lightning holds at most
+    # the batch it trains on and the one it prefetched; the third is a margin.
+    RING = 3
+
     def __init__(self, x: Any, y: torch.Tensor, batch_size: int, seed: int, device: torch.device) -> None:
         self.x, self.y, self.batch_size, self.seed, self.device = x, y, batch_size, seed, device
         self.epoch = 0
         n = len(y)
         self.starts = [s for s in range(0, n, batch_size) if n - s > 1 or n == 1]  # BatchNorm needs 2 rows
+        self.buffers: list = []
+        if isinstance(x, torch.Tensor) and x.device.type == "cpu":
+            self.buffers = [torch.empty((min(batch_size, n),) + tuple(x.shape[1:]), dtype=x.dtype)
+                            for _ in range(self.RING)]
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -54,9 +63,12 @@ class TensorBatches:
         generator = torch.Generator().manual_seed(self.seed * 100003 + self.epoch)
         self.epoch += 1
         order = torch.randperm(len(self.y), generator=generator)
-        for start in self.starts:
+        for step, start in enumerate(self.starts):
             rows = order[start:start + self.batch_size]
-            if isinstance(self.x, torch.Tensor):
+            if self.buffers:
+                batch = self.buffers[step % self.RING][:len(rows)]
+                yield torch.index_select(self.x, 0, rows, out=batch), self.y[rows]
+            elif isinstance(self.x, torch.Tensor):
                 rows = rows.to(self.x.device)
                 yield self.x[rows], self.y[rows]
             else:  # memmap: read sorted rows, keep the labels aligned
@@ -102,8 +114,15 @@ class ShallowPredictor(L.LightningModule):
     def training_step(self, batch: Tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         x, y = batch
         loss = self.loss(self.net(x), y)
-        self.log("train_loss", loss, on_step=False, on_epoch=True, batch_size=len(x))
+        self.epoch_loss += loss.detach() * len(x)  # summed here, logged once per epoch: Lightning's
+        self.epoch_rows += len(x)                  # per-step logging costs more than a small step
         return loss
+
+    def on_train_epoch_start(self) -> None:
+        self.epoch_loss, self.epoch_rows = torch.zeros((), device=self.device), 0
+
+    def on_train_epoch_end(self) -> None:
+        self.log("train_loss", self.epoch_loss / max(self.epoch_rows, 1))
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         score, details = self.validator(self.probabilities(self.validation_x))

@@ -3,7 +3,6 @@
 from typing import Any, Dict, List, Sequence
 
 import numpy as np
-from scipy.ndimage import median_filter
 
 Events = Dict[str, List[Dict[str, Any]]]
 
@@ -17,34 +16,56 @@ def file_frames(filenames: Sequence[str], timestamps: np.ndarray) -> Dict[str, n
             for group, rows in zip(np.split(names, boundaries), np.split(order, boundaries)) if len(rows)}
 
 
-def frames_to_events(probabilities: np.ndarray, timestamps: np.ndarray, labels: Sequence[Any], threshold: float,
-                     median_filter_ms: float, min_duration_ms: float) -> List[Dict[str, Any]]:
-    """Events of one file: frames above threshold after a median filter, runs shorter than the minimum dropped.
-
-    An event spans the timestamps of its first and last active frame (ms).
-    """
-    if len(timestamps) == 0:
-        return []
+def filter_width(timestamps: np.ndarray, median_filter_ms: float) -> int:
+    """The median filter's length in frames for one file's timestamps (ms)."""
     hop = float(np.median(np.diff(timestamps))) if len(timestamps) > 1 else 1.0
-    width = max(1, int(round(median_filter_ms / hop)))
-    active = probabilities > threshold
-    if width > 1:
-        active = median_filter(active.astype(np.uint8), size=(width, 1), mode="nearest") > 0
-    events = []
-    padded = np.pad(active.astype(np.int8), ((1, 1), (0, 0)))
-    changes = np.diff(padded, axis=0)
-    for label_index, label in enumerate(labels):
-        starts = np.nonzero(changes[:, label_index] == 1)[0]
-        ends = np.nonzero(changes[:, label_index] == -1)[0] - 1
-        for first, last in zip(starts, ends):
-            start, end = float(timestamps[first]), float(timestamps[last])
-            if end - start >= min_duration_ms:
-                events.append({"label": label, "start": start, "end": end})
-    return sorted(events, key=lambda e: (e["start"], str(e["label"])))
+    return max(1, int(round(median_filter_ms / hop)))
+
+
+def binary_median_filter(active: np.ndarray, first: np.ndarray, last: np.ndarray, width: int) -> np.ndarray:
+    """A length-`width` median filter along axis 0 of a boolean (frames, classes) array that holds several
+    files back to back; row i's file spans rows first[i]..last[i] and its edges repeat outwards (the
+    result equals scipy.ndimage.median_filter with mode="nearest", even widths included, file by file)."""
+    if width <= 1:
+        return active
+    rows = np.arange(len(active))
+    votes = np.zeros(active.shape, dtype=np.int32)
+    for offset in range(-(width // 2), width - width // 2):
+        votes += active[np.clip(rows + offset, first, last)]
+    return votes >= width - width // 2
 
 
 def predicted_events(probabilities: np.ndarray, frames: Dict[str, np.ndarray], timestamps: np.ndarray,
                      labels: Sequence[Any], params: Dict[str, Any]) -> Events:
-    return {name: frames_to_events(probabilities[rows], timestamps[rows], labels, params["threshold"],
-                                   params["median_filter_ms"], params["min_duration_ms"])
-            for name, rows in frames.items()}
+    """Every file's events: frames above threshold after a median filter, runs shorter than the minimum
+    duration dropped. An event spans the timestamps of its first and last active frame (ms). All files are
+    processed at once, as one array, since validation runs this at every check."""
+    names = list(frames)
+    events: Events = {name: [] for name in names}
+    if not names:
+        return events
+    order = np.concatenate([frames[name] for name in names])
+    lengths = np.array([len(frames[name]) for name in names])
+    file_of_row = np.repeat(np.arange(len(names)), lengths)
+    ends = np.cumsum(lengths)
+    first, last = (ends - lengths)[file_of_row], (ends - 1)[file_of_row]
+    times = timestamps[order]
+    active = probabilities[order] > params["threshold"]
+    widths = np.array([filter_width(timestamps[frames[name]], params["median_filter_ms"]) for name in names])
+    filtered = np.empty_like(active)
+    for width in np.unique(widths):
+        chosen = widths[file_of_row] == width
+        filtered[chosen] = binary_median_filter(active, first, last, int(width))[chosen]
+    rows = np.arange(len(order))[:, None]
+    previous = np.where(rows == first[:, None], False, np.roll(filtered, 1, axis=0))
+    following = np.where(rows == last[:, None], False, np.roll(filtered, -1, axis=0))
+    run_labels, run_starts = np.nonzero((filtered & ~previous).T)  # ordered by label, then row:
+    _, run_ends = np.nonzero((filtered & ~following).T)              # the i-th start and end are one run
+    onsets, offsets = times[run_starts], times[run_ends]
+    kept = offsets - onsets >= params["min_duration_ms"]
+    for label_index, row, onset, offset in zip(run_labels[kept], run_starts[kept], onsets[kept], offsets[kept]):
+        events[names[file_of_row[row]]].append({"label": labels[label_index], "start": float(onset),
+                                                "end": float(offset)})
+    for file_events in events.values():
+        file_events.sort(key=lambda event: (event["start"], str(event["label"])))
+    return events
