@@ -5,13 +5,21 @@
 
 EMBEDDINGS_MODULE_DIR holds embedding task folders (e.g. the heareval output of
 benchmarks/embeddings.py: <work>/runs/hearbaseline-heareval/embeddings/hearbaseline). Both kits train on
-copies of the same folders with the same grid (event tasks: --event-grid). The floor is the FLOPs of
-the epochs heareval actually trained (6 x rows x parameters per epoch, plus 2 x rows x parameters per
-validation pass) divided by this machine's float32 matrix-multiply rate, measured in the same run.
+copies of the same folders with the same grid (event tasks: --event-grid) and the same seeds: the
+original fixes seed 42 in its code, so for other seeds it runs through a wrapper that replaces that
+constant (its grid sampling and training then follow the seed, as heareval's do).
+
+The floor is the FLOPs of the epochs heareval actually trained (6 x rows x parameters per epoch, plus
+2 x rows x parameters per validation pass) divided by this machine's float32 matrix-multiply rate,
+measured in the same run: `floor` at the peak rate (a 1024 x D by D x 1024 product), `shape floor` at the
+rate this machine reaches for each layer's own shape (narrow layers, such as a 4096 -> 11 output, run far
+below the peak). The bf16 autocast rate is printed beside float32's, as the reason for the precision used.
 """
 
 import argparse
+import functools
 import json
+import math
 import os
 import shutil
 import statistics
@@ -24,39 +32,56 @@ import torch
 from measure import PEER_HOME, run_measured
 
 
-def matmul_rate(dim: int, hidden: int, repeats: int = 20) -> float:
-    """Median float32 GFLOP/s of (1024 x dim) @ (dim x hidden), the MLP's main product."""
-    a, b = torch.randn(1024, dim), torch.randn(dim, hidden)
-    for _ in range(3):
-        a @ b
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        a @ b
-        times.append(time.perf_counter() - start)
-    return 2 * 1024 * dim * hidden / statistics.median(times) / 1e9
+@functools.lru_cache(maxsize=None)
+def matmul_rate(dim: int, outputs: int, dtype: torch.dtype = torch.float32, repeats: int = 20) -> float:
+    """Median GFLOP/s of a linear layer's product, (1024 x dim) by a (outputs x dim) weight, as nn.Linear."""
+    x, weight = torch.randn(1024, dim), torch.randn(outputs, dim)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
+        for _ in range(3):
+            torch.nn.functional.linear(x, weight)
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            torch.nn.functional.linear(x, weight)
+            times.append(time.perf_counter() - start)
+    return 2 * 1024 * dim * outputs / statistics.median(times) / 1e9
 
 
-def parameters(dim: int, labels: int, hp: dict) -> int:
-    width, total = dim, 0
-    for _ in range(hp["hidden_layers"]):
-        total += width * hp["hidden_dim"] + hp["hidden_dim"]
-        width = hp["hidden_dim"]
-    return total + width * labels + labels
+def layer_shapes(dim: int, labels: int, hp: dict) -> list:
+    """(inputs, outputs) of each linear layer of a grid point's network."""
+    widths = [dim] + [hp["hidden_dim"]] * hp["hidden_layers"] + [labels]
+    return list(zip(widths[:-1], widths[1:]))
 
 
-def floor_seconds(task: Path) -> float:
+def floor_seconds(task: Path) -> tuple:
+    """(floor at the peak rate, floor at each layer shape's own rate) for the grid points heareval trained."""
     dims = {s: json.loads((task / f"{s}.embedding-dimensions.json").read_text()) for s in ("train", "valid")}
     labels = len((task / "labelvocabulary.csv").read_text().splitlines()) - 1
-    rate = matmul_rate(dims["train"][1], 1024) * 1e9
-    flops = 0.0
+    peak = matmul_rate(dims["train"][1], 1024) * 1e9
+    at_peak = at_shape = 0.0
     for point in json.loads((task / "grid-points.json").read_text()):
         hp = point["hparams"]
-        n = parameters(dims["train"][1], labels, hp)
         epochs = point["epochs_trained"]
         checks = epochs // hp["check_val_every_n_epoch"]
-        flops += epochs * 6 * dims["train"][0] * n + checks * 2 * dims["valid"][0] * n
-    return flops / rate
+        for inputs, outputs in layer_shapes(dims["train"][1], labels, hp):
+            parameters = inputs * outputs + outputs
+            flops = epochs * 6 * dims["train"][0] * parameters + checks * 2 * dims["valid"][0] * parameters
+            at_peak += flops / peak
+            at_shape += flops / (matmul_rate(inputs, outputs) * 1e9)
+    return at_peak, at_shape
+
+
+def original_command(python: Path, seed: int) -> list:
+    """The original predictions runner, with its fixed seed 42 replaced by `seed`."""
+    if seed == 42:
+        return [str(python), "-m", "heareval.predictions.runner"]
+    wrapper = ("import runpy, sys\n"
+               "import heareval.predictions.task_predictions as tp\n"
+               "fixed = tp.seed_everything\n"
+               f"tp.seed_everything = lambda seed, workers=False: fixed({seed}, workers=workers)\n"
+               "sys.argv[0] = 'heareval.predictions.runner'\n"
+               "runpy.run_module('heareval.predictions.runner', run_name='__main__')\n")
+    return [str(python), "-c", wrapper]
 
 
 def test_scores(task: Path) -> dict:
@@ -79,37 +104,50 @@ def main() -> None:
     peer_python = PEER_HOME / "venv-eval" / "bin" / "python"
     run_peer = not args.skip_peer and peer_python.is_file()
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"}
-    print(f"{'task':24s} {'kit':10s} {'seed':>5s} {'wall s':>8s} {'peak MB':>8s} {'floor s':>8s} {'wall/floor':>10s}  "
-          "test scores")
+    dim = 4096
+    print(f"matrix-multiply rate (1024 x {dim} by {dim} x 1024): float32 {matmul_rate(dim, 1024):.0f} GFLOP/s, "
+          f"bf16 autocast {matmul_rate(dim, 1024, torch.bfloat16, repeats=3):.0f} GFLOP/s")
+    print(f"{'task':24s} {'kit':10s} {'seed':>5s} {'wall s':>8s} {'peak MB':>8s} {'floor s':>8s} {'wall/floor':>10s} "
+          f"{'wall/shape floor':>16s}  test scores")
     for source in sorted(p for p in args.module_dir.iterdir() if (p / "task_metadata.json").is_file()):
         metadata = json.loads((source / "task_metadata.json").read_text())
         grid = args.event_grid if metadata["embedding_type"] == "event" else args.grid
         walls = {"heareval": [], "original": []}
+        peaks = {"heareval": [], "original": []}
+        scores = {"heareval": {}, "original": {}}
         for seed in [int(s) for s in args.seeds.split(",")]:
-            kits = [("heareval", [sys.executable, "-m", "heareval.predictions.runner"])]
+            kits = [("heareval", [sys.executable, "-m", "heareval.predictions.runner", "--seed", str(seed)])]
             if run_peer:
-                kits.append(("original", [str(peer_python), "-m", "heareval.predictions.runner"]))
+                kits.append(("original", original_command(peer_python, seed)))
             for kit, command in kits:
                 task = work / kit / str(seed) / "emb" / source.name
                 shutil.rmtree(task, ignore_errors=True)
                 shutil.copytree(source, task, ignore=shutil.ignore_patterns(
                     "*.predictions.*", "test.predicted-*", "grid-points.json", "prediction-done.json", "logs"))
-                seed_option = ["--seed", str(seed)] if kit == "heareval" else []  # the original fixes seed 42
-                result = run_measured(command + [str(task), "--grid", grid, "--grid-points", str(args.grid_points),
-                                                 *seed_option], cwd=task.parent, env=env, log=task.parent / "run.log")
+                result = run_measured(command + [str(task), "--grid", grid, "--grid-points", str(args.grid_points)],
+                                      cwd=task.parent, env=env, log=task.parent / "run.log")
                 if result["returncode"] != 0:
                     print(f"{source.name:24s} {kit:10s} {seed:5d} failed (exit {result['returncode']}): "
                           f"{task.parent / 'run.log'}")
                     continue
                 walls[kit].append(result["wall_s"])
-                floor = floor_seconds(task) if kit == "heareval" else float("nan")
-                scores = ", ".join(f"{k[5:]} {v:.4f}" for k, v in test_scores(task).items()
-                                   if k[5:] in metadata["evaluation"])
+                peaks[kit].append(result["peak_rss_mb"])
+                floor, shape_floor = floor_seconds(task) if kit == "heareval" else (math.nan, math.nan)
+                test = {k[5:]: v for k, v in test_scores(task).items() if k[5:] in metadata["evaluation"]}
+                for name, value in test.items():
+                    scores[kit].setdefault(name, []).append(value)
                 print(f"{source.name:24s} {kit:10s} {seed:5d} {result['wall_s']:8.1f} {result['peak_rss_mb']:8.0f} "
-                      f"{floor:8.1f} {result['wall_s'] / floor if floor == floor else float('nan'):10.2f}  {scores}")
+                      f"{floor:8.1f} {result['wall_s'] / floor:10.2f} {result['wall_s'] / shape_floor:16.2f}  "
+                      + ", ".join(f"{k} {v:.4f}" for k, v in test.items()), flush=True)
         if walls["heareval"] and walls["original"]:
             ratio = statistics.median(walls["original"]) / statistics.median(walls["heareval"])
-            print(f"{source.name:24s} median wall: original / heareval = {ratio:.2f}x (grid {grid})")
+            memory = statistics.median(peaks["heareval"]) / statistics.median(peaks["original"])
+            print(f"{source.name:24s} medians: original wall / heareval wall = {ratio:.2f}x, heareval peak memory / "
+                  f"original = {memory:.2f} (grid {grid})")
+        for kit, by_score in scores.items():
+            if by_score:
+                print(f"{source.name:24s} {kit:10s} test over {len(walls[kit])} seed(s): " + ", ".join(
+                    f"{k} {statistics.mean(v):.4f} +- {statistics.pstdev(v):.4f}" for k, v in by_score.items()))
     print(f"outputs under {work}")
 
 

@@ -1,5 +1,6 @@
 """Grid search, model selection and test predictions for one embedding task folder."""
 
+import gc
 import logging
 import math
 import shutil
@@ -137,7 +138,7 @@ class FitResult:
     epochs_trained: int
     seconds: float
     details: Dict[str, Any]
-    model: ShallowPredictor
+    model: Optional[ShallowPredictor]
 
 
 def fit(setup: Setup, hp: GridPoint, train: SplitData, valid: SplitData, reference: Optional[Dict[str, Any]],
@@ -163,6 +164,7 @@ def fit(setup: Setup, hp: GridPoint, train: SplitData, valid: SplitData, referen
         warnings.filterwarnings("ignore", ".*treespec.*")
         trainer.fit(model, train_dataloaders=batches, val_dataloaders=[0])
     model.restore_best()
+    model.best_state, model.trainer = None, None  # the trainer holds the optimizer's state: let it go
     return FitResult(hp, seed, model.best_score, model.best_epoch, trainer.current_epoch,
                      time.perf_counter() - started, model.best_details, model)
 
@@ -270,11 +272,13 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
                                          "epochs_trained": result.epochs_trained, "seconds": result.seconds,
                                          "postprocessing": result.details.get("postprocessing")})
                     bar.set_postfix(val=f"{result.validation_score:.4f}")
+                    leader = select_best(results, setup.primary.maximize)
+                    for other in results:  # only the leading point's model is kept: memory stays flat
+                        if other is not leader:
+                            other.model = None
+                    gc.collect()
                 searched = select_best(results, setup.primary.maximize)
                 best_hp = searched.hparams
-                for r in results:
-                    if r is not searched:
-                        del r.model
             runs: List[Tuple[Dict[str, Any], Dict[str, Any], FitResult]] = []
             for repeat in range(seeds):
                 run_seed = seed + repeat
@@ -282,6 +286,7 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
                     setup, best_hp, train, valid, reference_valid, run_seed, out / "logs",
                     f"{arrangement.name}-final-seed{run_seed}")
                 scores, stored = test_scores(setup, result, test, reference_test)
+                result.model = None
                 runs.append((scores, stored, result))
             first_scores, first_stored, first = runs[0]
             save_predictions(out, arrangement.name, first_stored, labels)
