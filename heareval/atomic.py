@@ -76,7 +76,7 @@ def write_json(path: PathLike, obj: Any, indent: Union[int, bool, None] = True) 
     """Write JSON atomically (1-space indent by default, as the original kit did)."""
     with atomic_path(path, replace=True) as temporary:
         with open(temporary, "w") as f:
-            json.dump(obj, f, indent=indent)
+            f.write(json.dumps(obj, indent=indent))  # dumps, unlike dump, uses the C encoder
 
 
 def write_text(path: PathLike, text: str) -> None:

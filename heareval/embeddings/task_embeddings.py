@@ -67,20 +67,44 @@ def collate(items: List[Tuple[int, torch.Tensor]]) -> Tuple[List[int], torch.Ten
     return [i for i, _ in items], torch.stack([a for _, a in items])
 
 
-def prefetched_batches(dataset: SplitAudio, batches: List[List[int]], ahead: int = 2
+def prefetched_batches(dataset: SplitAudio, batches: List[List[int]], ahead: int = 4, readers: int = 2
                        ) -> Iterator[Tuple[List[int], torch.Tensor]]:
-    """Batches read by a background thread, `ahead` batches in advance (soundfile and soxr release the
+    """Batches read by background threads, `ahead` batches in advance (soundfile and soxr release the
     GIL): reading overlaps the model without worker processes."""
     def read(batch: List[int]) -> Tuple[List[int], torch.Tensor]:
         return collate([dataset[i] for i in batch])
 
-    with ThreadPoolExecutor(1) as reader:
-        pending = [reader.submit(read, batch) for batch in batches[:ahead]]
+    with ThreadPoolExecutor(readers) as pool:
+        pending = [pool.submit(read, batch) for batch in batches[:ahead]]
         for k in range(len(batches)):
             result = pending.pop(0).result()
             if k + ahead < len(batches):
-                pending.append(reader.submit(read, batches[k + ahead]))
+                pending.append(pool.submit(read, batches[k + ahead]))
             yield result
+
+
+class BackgroundWriter:
+    """Appends blocks to a file from a background thread (file writes release the GIL), so writing
+    overlaps the model; at most `ahead` blocks wait, which bounds memory."""
+
+    def __init__(self, path: Path, ahead: int = 2) -> None:
+        self.file = open(path, "wb")
+        self.pool = ThreadPoolExecutor(1)
+        self.pending: List[Any] = []
+        self.ahead = ahead
+
+    def write(self, block: np.ndarray) -> None:
+        self.pending.append(self.pool.submit(self.file.write, np.ascontiguousarray(block, dtype=np.float32).data))
+        while len(self.pending) > self.ahead:
+            self.pending.pop(0).result()
+
+    def close(self) -> None:
+        try:
+            for future in self.pending:
+                future.result()
+        finally:
+            self.pool.shutdown()
+            self.file.close()
 
 
 def equal_length_batches(lengths: List[int], batch_size: int) -> List[List[int]]:
@@ -135,7 +159,7 @@ def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path,
         dimension = int(hear.model.scene_embedding_size)
         matrix = np.memmap(matrix_path, dtype=np.float32, mode="w+", shape=(max(1, len(paths)), dimension))
         file_labels_in_row_order: List[Any] = [None] * len(paths)
-    raw = None if scene else open(matrix_path, "wb")
+    raw = None if scene else BackgroundWriter(matrix_path)
     progress = tqdm(total=len(paths), desc=f"{task_dir.name} {split}", unit="file", leave=False, mininterval=1.0)
     try:
         with torch.no_grad():
@@ -156,7 +180,7 @@ def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path,
                     times = timestamps.detach().double().cpu().numpy()
                     dimension = block.shape[2]
                     for offset, i in enumerate(indices):
-                        raw.write(np.ascontiguousarray(block[offset], dtype=np.float32).data)
+                        raw.write(block[offset])
                         row_labels.extend(frame_labels(split_labels[names[i]], times[offset]))
                         row_files.append(np.full(len(times[offset]), i))
                         row_times.append(times[offset])
