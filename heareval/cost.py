@@ -1,6 +1,7 @@
 """What a stage cost: wall time, CPU time, peak memory, peak GPU memory and, where measurable, energy."""
 
 import contextlib
+import logging
 import resource
 import time
 from pathlib import Path
@@ -42,6 +43,7 @@ def _energy_tracker() -> Optional[Any]:
         from codecarbon import OfflineEmissionsTracker
     except ImportError:
         return None
+    logging.getLogger("codecarbon").setLevel(logging.ERROR)  # no banner per stage
     try:
         tracker = OfflineEmissionsTracker(country_iso_code="USA", log_level="error", save_to_file=False)
         tracker.start()
