@@ -79,4 +79,6 @@ def get_timestamp_embeddings(audio: torch.Tensor, model: LogMelRandomProjection)
 
 def get_scene_embeddings(audio: torch.Tensor, model: LogMelRandomProjection) -> torch.Tensor:
     embeddings, _ = get_timestamp_embeddings(audio, model)
-    return torch.cat([embeddings.mean(dim=1), embeddings.std(dim=1, unbiased=False)], dim=1)
+    mean = embeddings.mean(dim=1)
+    std = (embeddings - mean[:, None]).square().mean(dim=1).sqrt()  # 20x faster than .std(dim=1) on a CPU
+    return torch.cat([mean, std], dim=1)
