@@ -1,6 +1,5 @@
 """`python -m heareval.embeddings.runner MODULE`: cache a HEAR-API model's embeddings for every task."""
 
-import ctypes
 import json
 import logging
 import os
@@ -48,16 +47,6 @@ def default_reader_workers() -> int:
     return 0 if cpus <= 2 else min(4, cpus - 2)
 
 
-def share_one_malloc_arena() -> None:
-    """glibc gives each thread that allocates (the audio reader, the embedding writer) its own malloc arena,
-    whose freed memory the others never reuse; one arena measured 10-15% lower peak memory, no slower.
-    A no-op where the C library is not glibc."""
-    try:
-        ctypes.CDLL("libc.so.6").mallopt(-8, 1)  # M_ARENA_MAX
-    except (OSError, AttributeError):
-        pass
-
-
 def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
@@ -67,7 +56,6 @@ def run_embeddings(module: str, model_path: str = "", model_options: Optional[Di
                    device: Optional[str] = None, batch_size: Optional[int] = None, num_workers: Optional[int] = None,
                    strict_sample_rate: bool = False) -> List[Path]:
     """Embed every selected task; return the task embedding folders. Checks everything before the long run."""
-    share_one_malloc_arena()  # before the model or any thread allocates
     device = device or default_device()
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise UserError(f"--device {device}: CUDA is not available on this machine")

@@ -1,7 +1,7 @@
 """The shallow downstream predictor: a fully connected network as a LightningModule."""
 
 import math
-from typing import Any, Callable, Dict, Iterator, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import lightning as L
 import numpy as np
@@ -51,7 +51,7 @@ class TensorBatches:
         self.epoch = 0
         n = len(y)
         self.starts = [s for s in range(0, n, batch_size) if n - s > 1 or n == 1]  # BatchNorm needs 2 rows
-        self.buffers: list = []
+        self.buffers: List[torch.Tensor] = []
         if isinstance(x, torch.Tensor) and x.device.type == "cpu":
             self.buffers = [torch.empty((min(batch_size, n),) + tuple(x.shape[1:]), dtype=x.dtype)
                             for _ in range(self.RING)]
