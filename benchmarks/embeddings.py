@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List
 
-from measure import PEER_DIR, PEER_HOME, REPO, run_measured
+from measure import PEER_DIR, REPO, peer_python, run_measured
 
 
 def main() -> None:
@@ -41,10 +41,7 @@ def main() -> None:
     standalone = work / "peer_modules"
     standalone.mkdir(exist_ok=True)
     shutil.copyfile(REPO / "heareval" / "baseline.py", standalone / "heareval_baseline_copy.py")
-    peer_python = PEER_HOME / "venv-eval" / "bin" / "python"
-    run_peer = not args.skip_peer and peer_python.is_file()
-    if not args.skip_peer and not run_peer:
-        print(f"(peer not installed at {peer_python}: run ../shared/peer/install_peer.sh)")
+    peer = peer_python("venv-eval", "install_peer.sh", args.skip_peer)
     quiet = {**os.environ, "PYTHONWARNINGS": "ignore"}
     print(f"tasks: {', '.join(sorted(p.name for p in tasks.iterdir()))} (scale {args.scale}); {os.cpu_count()} CPUs")
     print(f"{'module':20s} {'kit':10s} {'wall s':>8s} {'cpu s':>8s} {'peak MB':>8s}")
@@ -57,14 +54,14 @@ def main() -> None:
             runs["heareval"].append(run_measured(
                 [sys.executable, "-m", "heareval.embeddings.runner", module, "--tasks-dir", str(tasks),
                  "--embeddings-dir", "embeddings"], cwd=out, env=quiet, log=out / "run.log"))
-            if run_peer:
+            if peer:
                 peer_out = work / "runs" / f"{module}-original"
                 shutil.rmtree(peer_out, ignore_errors=True)
                 peer_out.mkdir(parents=True)
                 peer_module = "heareval_baseline_copy" if module == "heareval.baseline" else module
                 env = {**quiet, "PYTHONPATH": str(standalone)}
                 runs["original"].append(run_measured(
-                    [str(peer_python), "-m", "heareval.embeddings.runner", peer_module, "--tasks-dir", str(tasks),
+                    [str(peer), "-m", "heareval.embeddings.runner", peer_module, "--tasks-dir", str(tasks),
                      "--embeddings-dir", "embeddings"], cwd=peer_out, env=env, log=peer_out / "run.log"))
             for kit in runs:
                 if runs[kit]:

@@ -13,6 +13,17 @@ PEER_DIR = REPO.parent / "shared" / "peer"
 PEER_HOME = Path(os.environ.get("PEER_HOME", Path.home() / ".cache" / "heareval-peer"))
 
 
+def peer_python(venv: str, installer: str, skip: bool) -> Optional[Path]:
+    """The original kit's interpreter in PEER_HOME/<venv>, or None (skipped, or not installed: says how)."""
+    python = PEER_HOME / venv / "bin" / "python"
+    if skip:
+        return None
+    if not python.is_file():
+        print(f"(peer not installed at {python}: run ../shared/peer/{installer})")
+        return None
+    return python
+
+
 def _tree_rss_kb(root: int) -> int:
     children: Dict[int, List[int]] = {}
     rss: Dict[int, int] = {}

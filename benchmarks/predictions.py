@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 import torch
-from measure import PEER_HOME, run_measured
+from measure import peer_python, run_measured
 
 
 @functools.lru_cache(maxsize=None)
@@ -101,8 +101,7 @@ def main() -> None:
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="heareval-bench-pred-"))
     work.mkdir(parents=True, exist_ok=True)
-    peer_python = PEER_HOME / "venv-eval" / "bin" / "python"
-    run_peer = not args.skip_peer and peer_python.is_file()
+    peer = peer_python("venv-eval", "install_peer.sh", args.skip_peer)
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"}
     dim = 4096
     print(f"matrix-multiply rate (1024 x {dim} by {dim} x 1024): float32 {matmul_rate(dim, 1024):.0f} GFLOP/s, "
@@ -117,8 +116,8 @@ def main() -> None:
         scores = {"heareval": {}, "original": {}}
         for seed in [int(s) for s in args.seeds.split(",")]:
             kits = [("heareval", [sys.executable, "-m", "heareval.predictions.runner", "--seed", str(seed)])]
-            if run_peer:
-                kits.append(("original", original_command(peer_python, seed)))
+            if peer:
+                kits.append(("original", original_command(peer, seed)))
             for kit, command in kits:
                 task = work / kit / str(seed) / "emb" / source.name
                 shutil.rmtree(task, ignore_errors=True)

@@ -20,7 +20,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from measure import PEER_DIR, PEER_HOME, run_measured
+from measure import PEER_DIR, peer_python, run_measured
 
 SAMPLE_DURATION = {"speech_commands": 1.0, "nsynth_pitch": 4.0, "dcase2016_task2": 120.0}
 
@@ -60,10 +60,7 @@ def main() -> None:
     entries = [archive for corpus in manifest.values() for archive in corpus["archives"]]
     (corpora / "MD5SUMS").write_text("".join(f"{e['md5']}  {e['file']}\n" for e in entries))
     url = serve(corpora)
-    peer_python = PEER_HOME / "venv-pre" / "bin" / "python"
-    run_peer = not args.skip_peer and peer_python.is_file()
-    if not args.skip_peer and not run_peer:
-        print(f"(peer not installed at {peer_python}: run ../shared/peer/install_preprocess_peer.sh)")
+    peer = peer_python("venv-pre", "install_preprocess_peer.sh", args.skip_peer)
     print(f"corpora: scale {args.scale}, rates {args.rates}, {args.num_workers} workers, {os.cpu_count()} CPUs")
     header = f"{'task':16s} {'kit':10s} {'wall s':>8s} {'cpu s':>8s} {'peak MB':>8s} {'files/s':>8s} {'audio s/s':>10s}"
     print(header)
@@ -78,12 +75,12 @@ def main() -> None:
             cwd=ours_dir, log=ours_dir / "run.log")
         assert runs["heareval"]["returncode"] == 0, (ours_dir / "run.log").read_text()[-2000:]
         clips = clips_in(ours_dir / "tasks")
-        if run_peer:
+        if peer:
             peer_dir = work / "runs" / f"{task}-peer"
             shutil.rmtree(peer_dir, ignore_errors=True)
             peer_dir.mkdir(parents=True)
             runs["original"] = run_measured(
-                [str(peer_python), str(PEER_DIR / "run_preprocess_peer.py"), task, "--base-url", url, "--manifest",
+                [str(peer), str(PEER_DIR / "run_preprocess_peer.py"), task, "--base-url", url, "--manifest",
                  str(corpora / "manifest.json"), "--sample-rates", args.rates, "--num-workers", str(args.num_workers)],
                 cwd=peer_dir, log=peer_dir / "run.log", timeout=args.peer_timeout)
         for kit, r in runs.items():
