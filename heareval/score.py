@@ -115,8 +115,8 @@ class DPrime(MacroOverDefinedClasses):
         return float(np.mean(stats.norm().ppf(auc) * np.sqrt(2.0)))
 
 
-class EventBasedScore(ScoreFunction):
-    """sed_eval's overall event-based F-measure (then precision, recall), vectorized."""
+class ParametrizedEventScore(ScoreFunction):
+    """An event score with sed_eval parameters (collars, segment length) from the task's metadata."""
 
     kind = EVENT
 
@@ -125,20 +125,21 @@ class EventBasedScore(ScoreFunction):
         super().__init__(label_to_idx, name, maximize)
         self.params = params
 
+
+class EventBasedScore(ParametrizedEventScore):
+    """sed_eval's overall event-based F-measure (then precision, recall), vectorized."""
+
     def __call__(self, predictions: Mapping, targets: Mapping, **kwargs: Any) -> Tuple[Tuple[str, float], ...]:
         result = event_metrics.event_based(targets, predictions, self.labels, **self.params)
         return tuple((key, result[key]) for key in ("f_measure", "precision", "recall"))
 
 
-class SegmentBasedScore(ScoreFunction):
+class SegmentBasedScore(ParametrizedEventScore):
     """sed_eval's overall segment-based error rate (then its parts), vectorized."""
-
-    kind = EVENT
 
     def __init__(self, label_to_idx: Mapping[str, int], params: Dict[str, Any], name: Optional[str] = None,
                  maximize: bool = False) -> None:
-        super().__init__(label_to_idx, name, maximize)
-        self.params = params
+        super().__init__(label_to_idx, params, name, maximize)
 
     def __call__(self, predictions: Mapping, targets: Mapping, **kwargs: Any) -> Tuple[Tuple[str, float], ...]:
         result = event_metrics.segment_based(targets, predictions, self.labels, **self.params)
