@@ -48,40 +48,47 @@ def source_rate(task_dir: Path, rate: int, strict: bool) -> int:
 
 
 class SplitAudio(Dataset):
-    """Mono float32 audio of one split at the model's rate, resampled on the fly when needed."""
+    """One split's audio as batches of equal length, item k being batch k: (file indices, float32 tensor
+    (files, samples)) at the model's rate. Files are decoded straight into the batch when no conversion
+    is needed (no per-file arrays, no stacking copy), else resampled or downmixed on the fly."""
 
-    def __init__(self, paths: List[Path], from_rate: int, to_rate: int) -> None:
-        self.paths, self.from_rate, self.to_rate = paths, from_rate, to_rate
+    def __init__(self, paths: List[Path], lengths: List[int], batches: List[List[int]], from_rate: int,
+                 to_rate: int) -> None:
+        self.paths, self.lengths, self.batches = paths, lengths, batches
+        self.from_rate, self.to_rate = from_rate, to_rate
 
     def __len__(self) -> int:
-        return len(self.paths)
+        return len(self.batches)
 
-    def __getitem__(self, index: int) -> Tuple[int, torch.Tensor]:
-        samples, rate = audio.read_audio(self.paths[index])
+    def __getitem__(self, k: int) -> Tuple[List[int], torch.Tensor]:
+        indices = self.batches[k]
+        batch = np.empty((len(indices), self.lengths[indices[0]]), dtype=np.float32)
+        for row, index in zip(batch, indices):
+            self.read_into(index, row)
+        return indices, torch.from_numpy(batch)
+
+    def read_into(self, index: int, row: np.ndarray) -> None:
+        path = self.paths[index]
+        samples, rate = audio.read_audio(path, out=row if self.from_rate == self.to_rate else None)
         if rate != self.from_rate:
-            raise UserError(f"{self.paths[index]} is {rate} Hz, expected {self.from_rate} Hz")
-        samples = audio.resample(audio.to_mono(samples), rate, self.to_rate)
-        return index, torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))
+            raise UserError(f"{path} is {rate} Hz, expected {self.from_rate} Hz")
+        if samples is not row:
+            samples = audio.resample(audio.to_mono(samples), rate, self.to_rate)
+            if len(samples) != len(row):
+                raise UserError(f"{path}: {len(samples)} samples at {self.to_rate} Hz, its header said {len(row)}")
+            row[:] = samples
 
 
-def collate(items: List[Tuple[int, torch.Tensor]]) -> Tuple[List[int], torch.Tensor]:
-    return [i for i, _ in items], torch.stack([a for _, a in items])
-
-
-def prefetched_batches(dataset: SplitAudio, batches: List[List[int]], ahead: int = 2
-                       ) -> Iterator[Tuple[List[int], torch.Tensor]]:
+def prefetched_batches(dataset: SplitAudio, ahead: int = 2) -> Iterator[Tuple[List[int], torch.Tensor]]:
     """Batches read by a background thread, `ahead` batches in advance (soundfile and soxr release the
     GIL): reading overlaps the model without worker processes. (A second reading thread was measured:
     no faster on 2 cores, and more memory.)"""
-    def read(batch: List[int]) -> Tuple[List[int], torch.Tensor]:
-        return collate([dataset[i] for i in batch])
-
     with ThreadPoolExecutor(1) as reader:
-        pending = [reader.submit(read, batch) for batch in batches[:ahead]]
-        for k in range(len(batches)):
+        pending = [reader.submit(dataset.__getitem__, k) for k in range(min(ahead, len(dataset)))]
+        for k in range(len(dataset)):
             result = pending.pop(0).result()
-            if k + ahead < len(batches):
-                pending.append(reader.submit(read, batches[k + ahead]))
+            if k + ahead < len(dataset):
+                pending.append(reader.submit(dataset.__getitem__, k + ahead))
             yield result
 
 
@@ -154,13 +161,12 @@ def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path,
             raise UserError(f"audio file listed in {task_dir / (split + '.json')} is missing: {path}")
     ratio = hear.sample_rate / rate
     lengths = [int(np.ceil(frames * ratio)) for frames in (sf.info(str(p)).frames for p in paths)]
-    batches = equal_length_batches(lengths, batch_size)
-    dataset = SplitAudio(paths, rate, hear.sample_rate)
+    dataset = SplitAudio(paths, lengths, equal_length_batches(lengths, batch_size), rate, hear.sample_rate)
     if num_workers:
-        loader: Iterable = DataLoader(dataset, batch_sampler=batches, collate_fn=collate, num_workers=num_workers,
-                                      prefetch_factor=2, persistent_workers=False)
+        loader: Iterable = DataLoader(dataset, batch_size=None, num_workers=num_workers, prefetch_factor=2,
+                                      persistent_workers=False)
     else:
-        loader = prefetched_batches(dataset, batches)
+        loader = prefetched_batches(dataset)
     matrix_path = out_dir / f"{split}.embeddings.npy"
     row_labels: List[Any] = []
     row_files: List[np.ndarray] = []  # per file: the row's file index, repeated

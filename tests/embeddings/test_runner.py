@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
+import soxr
 
 from heareval.embeddings.runner import run_embeddings
 from heareval.errors import UserError
@@ -118,6 +120,53 @@ def test_interrupted_run_is_redone_and_leaves_nothing_half_written(module_dir, s
                              embeddings_dir=str(tmp_path / "emb"), num_workers=0)
     assert (outputs[0] / ".done.embeddings").is_file()
     assert [p.name for p in out_root.iterdir()] == [outputs[0].name]
+
+
+PEEK_MODULE = """
+import torch
+
+class Model(torch.nn.Module):
+    sample_rate = {rate}
+    scene_embedding_size = 6
+    timestamp_embedding_size = 6
+
+def load_model(model_file_path="", **options):
+    return Model()
+
+def get_scene_embeddings(audio, model):  # the first, middle and last samples the runner passed
+    middle = audio.shape[1] // 2
+    return torch.cat([audio[:, :2], audio[:, middle:middle + 2], audio[:, -2:]], 1)
+
+def get_timestamp_embeddings(audio, model):
+    return get_scene_embeddings(audio, model)[:, None], torch.zeros(audio.shape[0], 1)
+"""
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_the_model_gets_each_files_exact_samples(module_dir, small_tasks, tmp_path, num_workers):
+    name = write_module(module_dir, f"peek_hear_{num_workers}", PEEK_MODULE.format(rate=16000))
+    out = run_embeddings(name, tasks_dir=str(small_tasks), task="speech_commands",
+                         embeddings_dir=str(tmp_path / "emb"), num_workers=num_workers, batch_size=5)[0]
+    task = task_dir_of(small_tasks, "speech_commands")
+    names = json.loads((out / "test.filenames.json").read_text())
+    got = np.fromfile(out / "test.embeddings.npy", dtype=np.float32).reshape(len(names), 6)
+    for name_, row in zip(names, got):
+        samples, _ = sf.read(str(task / "16000" / "test" / name_), dtype="float32")
+        middle = len(samples) // 2
+        np.testing.assert_array_equal(row, np.concatenate([samples[:2], samples[middle:middle + 2], samples[-2:]]))
+
+
+def test_resampled_audio_is_soxr_of_the_higher_rate(module_dir, small_tasks, tmp_path):
+    name = write_module(module_dir, "peek_hear_22k", PEEK_MODULE.format(rate=22050))
+    out = run_embeddings(name, tasks_dir=str(small_tasks), task="nsynth_pitch",
+                         embeddings_dir=str(tmp_path / "emb"), num_workers=0)[0]
+    task = task_dir_of(small_tasks, "nsynth_pitch")
+    names = json.loads((out / "valid.filenames.json").read_text())
+    got = np.fromfile(out / "valid.embeddings.npy", dtype=np.float32).reshape(len(names), 6)
+    samples, _ = sf.read(str(task / "48000" / "valid" / names[0]), dtype="float32")
+    expected = soxr.resample(samples, 48000, 22050, quality="HQ").astype(np.float32)
+    middle = len(expected) // 2
+    np.testing.assert_array_equal(got[0], np.concatenate([expected[:2], expected[middle:middle + 2], expected[-2:]]))
 
 
 def test_resamples_on_the_fly_from_the_closest_higher_rate(module_dir, small_tasks, tmp_path, caplog):

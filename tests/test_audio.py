@@ -1,0 +1,43 @@
+"""The audio loader returns exactly libsndfile's floats, whichever path it reads them by."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from heareval import audio
+from heareval.errors import UserError
+
+
+@pytest.mark.parametrize("subtype", ["PCM_16", "PCM_24", "FLOAT"])
+@pytest.mark.parametrize("channels", [1, 2])
+def test_read_audio_equals_libsndfile_floats(tmp_path, subtype, channels):
+    rng = np.random.default_rng(0)
+    samples = rng.uniform(-1, 1, size=(4000, channels))
+    samples[:3] = [[-1.0] * channels, [1.0] * channels, [0.0] * channels]  # full scale both ways
+    path = tmp_path / f"{subtype}-{channels}.wav"
+    sf.write(str(path), samples, 16000, subtype=subtype)
+    expected, _ = sf.read(str(path), dtype="float32", always_2d=False)
+
+    got, rate = audio.read_audio(path)
+
+    assert rate == 16000
+    assert got.dtype == np.float32
+    assert got.shape == expected.shape == ((4000,) if channels == 1 else (4000, 2))
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_read_audio_flac(tmp_path):
+    path = tmp_path / "a.flac"
+    sf.write(str(path), np.linspace(-0.5, 0.5, 1000), 22050, subtype="PCM_16")
+    expected, _ = sf.read(str(path), dtype="float32")
+    got, rate = audio.read_audio(path)
+    assert rate == 22050
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_read_audio_not_audio(tmp_path, monkeypatch):
+    monkeypatch.setattr(audio.shutil, "which", lambda name: None)
+    path = tmp_path / "notes.wav"
+    path.write_text("not a wav")
+    with pytest.raises(UserError, match="notes.wav"):
+        audio.read_audio(path)
