@@ -87,6 +87,15 @@ def write_wav(path: PathLike, audio: np.ndarray, sample_rate: int) -> None:
     sf.write(str(path), np.clip(audio, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
 
 
+def frame_count(path: PathLike) -> int:
+    """Samples per channel, from the header when libsndfile reads the format (a clear error if nothing can)."""
+    try:
+        with sf.SoundFile(str(path)) as sound:
+            return sound.frames
+    except (sf.LibsndfileError, RuntimeError):
+        return len(read_audio(path)[0])
+
+
 def duration_seconds(path: PathLike) -> float:
     try:
         return sf.info(str(path)).duration

@@ -18,7 +18,13 @@ import click
 import luigi
 
 from heareval.atomic import write_json
-from heareval.embeddings.hear_api import HearModel, load_hear_model, parse_model_options, require_valid
+from heareval.embeddings.hear_api import (
+    HearModel,
+    default_model_threads,
+    load_hear_model,
+    parse_model_options,
+    require_valid,
+)
 from heareval.embeddings.runner import default_device, default_reader_workers, module_dir_name
 from heareval.embeddings.task_embeddings import DONE_MARKER as EMBEDDINGS_DONE
 from heareval.embeddings.task_embeddings import embed_task
@@ -106,10 +112,11 @@ class EmbedTask(ModuleTaskStage):
     def run(self) -> None:
         device = self.device or default_device()
         hear = cached_model(self.module, self.model_path, self.model_options, device)
-        require_valid(hear, device, [run_config(self.task_name, self.mode, self.small, self.work_dir,
-                                                self.mirror)["embedding_type"]])
+        config = run_config(self.task_name, self.mode, self.small, self.work_dir, self.mirror)
+        types = [config["embedding_type"]]
+        require_valid(hear, device, types)
         embed_task(hear, Path(self.input().path), self.embedding_task_dir, device, self.batch_size or None,
-                   num_workers=default_reader_workers())
+                   num_workers=default_reader_workers(), model_threads=default_model_threads(hear, device, types))
         record_run(self.embeddings_dir, "embeddings", self.module, self.task_dir_name)
 
 

@@ -5,7 +5,7 @@ import sys
 import click
 import torch
 
-from heareval.embeddings.hear_api import load_hear_model, parse_model_options, validate_model
+from heareval.embeddings.hear_api import concurrent_calls_agree, load_hear_model, parse_model_options, validate_model
 from heareval.errors import UserError, report_user_errors
 
 
@@ -26,6 +26,11 @@ def main(module: str, model_path: str, model_options: str, device: str) -> None:
     for line in report:
         click.echo(line)
     failures = sum(line.startswith("FAIL") for line in report)
+    if not failures:
+        agree = concurrent_calls_agree(hear, device, ["scene", "event"])
+        click.echo("note concurrent calls " + ("agree with sequential ones: on a CPU the embeddings runner embeds two "
+                                               "batches at once" if agree else "differ from sequential ones: the "
+                                               "embeddings runner embeds one batch at a time"))
     if failures:
         raise UserError(f"{module}: {failures} of {len(report)} checks failed")
     click.echo(f"{module}: all {len(report)} checks passed")

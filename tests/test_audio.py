@@ -41,3 +41,14 @@ def test_read_audio_not_audio(tmp_path, monkeypatch):
     path.write_text("not a wav")
     with pytest.raises(UserError, match="notes.wav"):
         audio.read_audio(path)
+
+
+def test_frame_count_from_the_header_and_a_clear_error_for_non_audio(tmp_path, monkeypatch):
+    path = tmp_path / "a.wav"
+    sf.write(str(path), np.zeros((1234, 2)), 16000, subtype="PCM_16")
+    assert audio.frame_count(path) == 1234
+    monkeypatch.setattr(audio.shutil, "which", lambda name: None)
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF....WAVEjunk")
+    with pytest.raises(UserError, match="broken.wav"):
+        audio.frame_count(broken)

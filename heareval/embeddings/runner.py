@@ -11,7 +11,7 @@ import click
 import torch
 from slugify import slugify
 
-from heareval.embeddings.hear_api import load_hear_model, parse_model_options, require_valid
+from heareval.embeddings.hear_api import default_model_threads, load_hear_model, parse_model_options, require_valid
 from heareval.embeddings.task_embeddings import embed_task, source_rate
 from heareval.errors import UserError, report_user_errors
 from heareval.taskformat import is_task_dir, load_task_metadata
@@ -54,7 +54,7 @@ def default_device() -> str:
 def run_embeddings(module: str, model_path: str = "", model_options: Optional[Dict[str, Any]] = None,
                    tasks_dir: str = "tasks", task: str = "all", embeddings_dir: str = "embeddings",
                    device: Optional[str] = None, batch_size: Optional[int] = None, num_workers: Optional[int] = None,
-                   strict_sample_rate: bool = False) -> List[Path]:
+                   strict_sample_rate: bool = False, model_threads: Optional[int] = None) -> List[Path]:
     """Embed every selected task; return the task embedding folders. Checks everything before the long run."""
     device = device or default_device()
     if device.startswith("cuda") and not torch.cuda.is_available():
@@ -67,13 +67,17 @@ def run_embeddings(module: str, model_path: str = "", model_options: Optional[Di
         source_rate(task_dir, hear.sample_rate, strict_sample_rate)
     types = sorted({load_task_metadata(t)["embedding_type"] for t in tasks})
     require_valid(hear, device, types)
+    if model_threads is not None and model_threads < 1:
+        raise UserError(f"--model-threads must be at least 1, got {model_threads}")
+    model_threads = model_threads or default_model_threads(hear, device, types)
     out_root = Path(embeddings_dir) / module_dir_name(module, model_options)
     workers = num_workers if num_workers is not None else default_reader_workers()
     announced: set = set()
     outputs = []
     for task_dir in tasks:
         out_dir = out_root / task_dir.name
-        done = embed_task(hear, task_dir, out_dir, device, batch_size, workers, strict_sample_rate, announced)
+        done = embed_task(hear, task_dir, out_dir, device, batch_size, workers, strict_sample_rate, announced,
+                          model_threads)
         click.echo(f"{'embedded' if done else 'skipped (done)'}: {out_dir}", err=True)
         outputs.append(out_dir)
     return outputs
@@ -91,14 +95,17 @@ def run_embeddings(module: str, model_path: str = "", model_options: Optional[Di
 @click.option("--num-workers", type=int, default=None,
               help="Audio-reading DataLoader processes (default: 0 with up to 2 CPUs, else min(4, CPUs - 2)).")
 @click.option("--strict-sample-rate", is_flag=True, help="Error instead of resampling when a task lacks the rate.")
+@click.option("--model-threads", type=int, default=None,
+              help="Batches embedded at once, one per thread (default: 2 on a CPU when the module's "
+                   "concurrent calls agree with its sequential ones, else 1).")
 @report_user_errors
 def main(module: str, model_path: str, model_options: Optional[str], tasks_dir: str, task: str,
          embeddings_dir: str, device: Optional[str], batch_size: Optional[int], num_workers: Optional[int],
-         strict_sample_rate: bool) -> None:
+         strict_sample_rate: bool, model_threads: Optional[int]) -> None:
     """Compute MODULE's embeddings (any importable HEAR-API module) for the tasks in --tasks-dir."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     run_embeddings(module, model_path, parse_model_options(model_options), tasks_dir, task, embeddings_dir,
-                   device, batch_size, num_workers, strict_sample_rate)
+                   device, batch_size, num_workers, strict_sample_rate, model_threads)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,12 @@ import json
 import logging
 import pickle
 import shutil
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, Iterable, Iterator, List, Optional, Tuple, TypeVar
 
 import numpy as np
-import soundfile as sf
 import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
@@ -22,12 +22,14 @@ from tqdm import tqdm
 from heareval import audio
 from heareval.atomic import atomic_path, write_json
 from heareval.cost import measure_cost
-from heareval.embeddings.hear_api import HearModel
+from heareval.embeddings.hear_api import HearModel, embed, intra_op_threads
 from heareval.errors import UserError
 from heareval.taskformat import LABEL_VOCABULARY, TASK_METADATA, load_task_metadata, read_json
 
 logger = logging.getLogger(__name__)
 DONE_MARKER = ".done.embeddings"
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def available_rates(task_dir: Path) -> List[int]:
@@ -126,6 +128,22 @@ def share_one_malloc_arena() -> None:
         pass
 
 
+def in_order(function: Callable[[T], R], items: Iterable[T], threads: int) -> Iterator[R]:
+    """function over items, `threads` calls at a time, results in the items' order; at most `threads`
+    items are taken ahead, which bounds memory."""
+    if threads <= 1:
+        yield from map(function, items)
+        return
+    with intra_op_threads(max(1, torch.get_num_threads() // threads)), ThreadPoolExecutor(threads) as pool:
+        pending: Deque[Future] = deque()
+        for item in items:
+            pending.append(pool.submit(function, item))
+            if len(pending) >= threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
 def equal_length_batches(lengths: List[int], batch_size: int) -> List[List[int]]:
     """Indices grouped by exact length (no padding changes any embedding), in chunks of batch_size."""
     groups: Dict[int, List[int]] = {}
@@ -151,7 +169,7 @@ def default_batch_size(sample_duration: Optional[float]) -> int:
 
 
 def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path, split: str, embedding_type: str,
-                rate: int, device: str, batch_size: int, num_workers: int) -> int:
+                rate: int, device: str, batch_size: int, num_workers: int, model_threads: int = 1) -> int:
     """Write the split's files; return its number of embedding rows."""
     split_labels = read_json(task_dir / f"{split}.json")
     names = sorted(split_labels)
@@ -160,7 +178,7 @@ def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path,
         if not path.is_file():
             raise UserError(f"audio file listed in {task_dir / (split + '.json')} is missing: {path}")
     ratio = hear.sample_rate / rate
-    lengths = [int(np.ceil(frames * ratio)) for frames in (sf.info(str(p)).frames for p in paths)]
+    lengths = [int(np.ceil(audio.frame_count(path) * ratio)) for path in paths]
     dataset = SplitAudio(paths, lengths, equal_length_batches(lengths, batch_size), rate, hear.sample_rate)
     if num_workers:
         loader: Iterable = DataLoader(dataset, batch_size=None, num_workers=num_workers, prefetch_factor=2,
@@ -179,31 +197,30 @@ def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path,
         file_labels_in_row_order: List[Any] = [None] * len(paths)
     raw = None if scene else BackgroundWriter(matrix_path)
     progress = tqdm(total=len(paths), desc=f"{task_dir.name} {split}", unit="file", leave=False, mininterval=1.0)
+
+    def embed_batch(item: Tuple[List[int], torch.Tensor]) -> Tuple[List[int], np.ndarray, Optional[np.ndarray]]:
+        indices, batch = item
+        embeddings, timestamps = embed(hear, batch.to(device), embedding_type)
+        block = embeddings.detach().float().cpu().numpy()
+        check_finite(block, hear, task_dir, [names[i] for i in indices])
+        return indices, block, None if timestamps is None else timestamps.detach().double().cpu().numpy()
+
     try:
-        with torch.no_grad():
-            for indices, batch in loader:
-                batch = batch.to(device)
-                if scene:
-                    embeddings = hear.module.get_scene_embeddings(batch, hear.model)
-                    block = embeddings.detach().float().cpu().numpy()
-                    check_finite(block, hear, task_dir, [names[i] for i in indices])
-                    matrix[rows:rows + len(indices)] = block
-                    for offset, i in enumerate(indices):
-                        file_labels_in_row_order[rows + offset] = (names[i], split_labels[names[i]])
-                    rows += len(indices)
-                else:
-                    embeddings, timestamps = hear.module.get_timestamp_embeddings(batch, hear.model)
-                    block = embeddings.detach().float().cpu().numpy()
-                    check_finite(block, hear, task_dir, [names[i] for i in indices])
-                    times = timestamps.detach().double().cpu().numpy()
-                    dimension = block.shape[2]
-                    for offset, i in enumerate(indices):
-                        raw.write(block[offset])
-                        row_labels.extend(frame_labels(split_labels[names[i]], times[offset]))
-                        row_files.append(np.full(len(times[offset]), i))
-                        row_times.append(times[offset])
-                        rows += block.shape[1]
-                progress.update(len(indices))
+        for indices, block, times in in_order(embed_batch, loader, model_threads):
+            if scene:
+                matrix[rows:rows + len(indices)] = block
+                for offset, i in enumerate(indices):
+                    file_labels_in_row_order[rows + offset] = (names[i], split_labels[names[i]])
+                rows += len(indices)
+            else:
+                dimension = block.shape[2]
+                for offset, i in enumerate(indices):
+                    raw.write(block[offset])
+                    row_labels.extend(frame_labels(split_labels[names[i]], times[offset]))
+                    row_files.append(np.full(len(times[offset]), i))
+                    row_times.append(times[offset])
+                    rows += block.shape[1]
+            progress.update(len(indices))
     finally:
         progress.close()
         if raw is not None:
@@ -228,13 +245,15 @@ def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path,
 
 
 def check_finite(block: np.ndarray, hear: HearModel, task_dir: Path, names: List[str]) -> None:
-    """One pass: any NaN or Inf makes the (float64) sum non-finite."""
-    if not np.isfinite(block.sum(dtype=np.float64)):
+    """One pass: any NaN or Inf makes the sum non-finite (a finite block whose float32 sum overflows is
+    checked element by element)."""
+    if not np.isfinite(block.sum()) and not np.isfinite(block).all():
         raise UserError(f"{hear.module_name} produced NaN or Inf embeddings on {task_dir.name}: {names[:3]}")
 
 
 def embed_task(hear: HearModel, task_dir: Path, out_dir: Path, device: str, batch_size: Optional[int] = None,
-               num_workers: int = 2, strict_sample_rate: bool = False, announced: Optional[set] = None) -> bool:
+               num_workers: int = 2, strict_sample_rate: bool = False, announced: Optional[set] = None,
+               model_threads: int = 1) -> bool:
     """Embed one task into out_dir; False if it was already complete (skipped)."""
     if (out_dir / DONE_MARKER).is_file():
         return False
@@ -252,7 +271,7 @@ def embed_task(hear: HearModel, task_dir: Path, out_dir: Path, device: str, batc
             for name in [TASK_METADATA, LABEL_VOCABULARY] + [f"{s}.json" for s in metadata["splits"]]:
                 shutil.copyfile(task_dir / name, temporary / name)
             rows = {split: embed_split(hear, task_dir, temporary, out_dir, split, metadata["embedding_type"], rate,
-                                       device, batch_size, num_workers)
+                                       device, batch_size, num_workers, model_threads)
                     for split in metadata["splits"]}
         cost.update(module=hear.module_name, task=task_dir.name, rows=rows, source_sample_rate=rate, device=device)
         write_json(temporary / "cost.embeddings.json", cost, indent=2)

@@ -5,7 +5,6 @@ import pickle
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ import soxr
 from heareval.embeddings.runner import run_embeddings
 from heareval.errors import UserError
 from tests.conftest import task_dir_of
+from tests.embeddings.conftest import write_module
 
 GOOD_MODULE = """
 import torch
@@ -39,21 +39,6 @@ def get_scene_embeddings(audio, model):
     embeddings, _ = get_timestamp_embeddings(audio, model)
     return embeddings.mean(1)
 """
-
-
-def write_module(folder: Path, name: str, source: str) -> str:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{name}.py").write_text(textwrap.dedent(source))
-    sys.modules.pop(name, None)
-    return name
-
-
-@pytest.fixture
-def module_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "modules"
-    folder.mkdir()
-    monkeypatch.syspath_prepend(str(folder))
-    return folder
 
 
 def test_scene_layout_shapes_and_labels(baseline_embeddings, small_tasks):
@@ -102,6 +87,18 @@ def test_tiny_third_party_module_and_rerun_skips(module_dir, small_tasks, tmp_pa
     before = marker.stat().st_mtime_ns
     run_embeddings(name, tasks_dir=str(small_tasks), embeddings_dir=str(tmp_path / "emb"), num_workers=0)
     assert marker.stat().st_mtime_ns == before, "a finished task is skipped"
+
+
+def test_two_batches_at_once_give_the_same_files_as_one(module_dir, small_tasks, tmp_path):
+    name = write_module(module_dir, "pair_hear", GOOD_MODULE.format(rate=16000))
+    one, two = ([o for o in run_embeddings(name, tasks_dir=str(small_tasks), embeddings_dir=str(tmp_path / folder),
+                                           num_workers=0, batch_size=3, model_threads=threads)]
+                for folder, threads in (("one", 1), ("two", 2)))
+    for a, b in zip(one, two):
+        for path in sorted(a.glob("*.npy")) + sorted(a.glob("*.pkl")) + sorted(a.glob("*.filenames.json")):
+            assert path.read_bytes() == (b / path.name).read_bytes(), path
+    with pytest.raises(UserError, match="--model-threads must be at least 1"):
+        run_embeddings(name, tasks_dir=str(small_tasks), embeddings_dir=str(tmp_path / "zero"), model_threads=0)
 
 
 def test_interrupted_run_is_redone_and_leaves_nothing_half_written(module_dir, small_tasks, tmp_path):
@@ -245,3 +242,4 @@ def test_validate_cli_reports(tmp_path):
     assert result.returncode == 0
     assert "heareval.baseline: all 12 checks passed" in result.stdout
     assert result.stdout.count("ok   ") == 12
+    assert "note concurrent calls agree with sequential ones" in result.stdout
