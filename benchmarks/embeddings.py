@@ -8,7 +8,9 @@ synth_events at 44.1 and 16 kHz), then runs each module through both runners ove
 folder, from empty embedding folders. The peer (PEER_HOME/venv-eval, ../shared/peer/install_peer.sh)
 runs heareval.baseline as a standalone copy of heareval/baseline.py, since both kits are named
 `heareval`. Prints wall time, CPU time and peak memory of the whole process tree of every run, and the
-ratios of the medians over --repeats runs (the two kits alternate, so noise hits both alike).
+ratios of the medians over --repeats runs (the two kits alternate, so noise hits both alike), and
+what the module alone costs on the same shapes (model_floor.py: start-up and model calls, no files),
+the lower bound of any runner.
 """
 
 import argparse
@@ -46,7 +48,7 @@ def main() -> None:
     print(f"tasks: {', '.join(sorted(p.name for p in tasks.iterdir()))} (scale {args.scale}); {os.cpu_count()} CPUs")
     print(f"{'module':20s} {'kit':10s} {'wall s':>8s} {'cpu s':>8s} {'peak MB':>8s}")
     for module in args.modules.split(","):
-        runs: Dict[str, List[dict]] = {"heareval": [], "original": []}
+        runs: Dict[str, List[dict]] = {"heareval": [], "original": [], "model alone": []}
         for _ in range(args.repeats):
             out = work / "runs" / f"{module}-heareval"
             shutil.rmtree(out, ignore_errors=True)
@@ -63,6 +65,9 @@ def main() -> None:
                 runs["original"].append(run_measured(
                     [str(peer), "-m", "heareval.embeddings.runner", peer_module, "--tasks-dir", str(tasks),
                      "--embeddings-dir", "embeddings"], cwd=peer_out, env=env, log=peer_out / "run.log"))
+            runs["model alone"].append(run_measured(
+                [sys.executable, str(REPO / "benchmarks" / "model_floor.py"), module, "--tasks-dir", str(tasks)],
+                cwd=work, env=quiet, log=work / "runs" / f"{module}-model-alone.log"))
             for kit in runs:
                 if runs[kit]:
                     r = runs[kit][-1]
@@ -75,7 +80,9 @@ def main() -> None:
             print(f"{module:20s} {'medians':10s} wall {wall['heareval']:.1f} vs {wall['original']:.1f} s, ratio "
                   f"{wall['heareval'] / wall['original']:.2f}; peak memory {memory['heareval']:.0f} vs "
                   f"{memory['original']:.0f} MB, ratio {memory['heareval'] / memory['original']:.2f} "
-                  f"(heareval vs original, {args.repeats} run(s))")
+                  f"(heareval vs original, {args.repeats} run(s)); the model alone (model_floor.py, no reading "
+                  f"or writing) {wall['model alone']:.1f} s, {wall['model alone'] / wall['original']:.2f} of the "
+                  f"original")
     print(f"outputs under {work}")
 
 
