@@ -81,8 +81,9 @@ def load_hear_model(module_name: str, model_path: str = "", options: Optional[Di
 
 def embed(hear: HearModel, audio: torch.Tensor, embedding_type: str) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
     """(embeddings, timestamps) for a task's embedding type; timestamps None for scene embeddings.
-    Safe to call from any thread (autograd is off per thread)."""
-    with torch.inference_mode():
+    Safe to call from any thread: autograd is switched off per thread. (no_grad rather than inference_mode,
+    whose tensors a module's own later in-place updates would reject.)"""
+    with torch.no_grad():
         if embedding_type == "scene":
             return hear.module.get_scene_embeddings(audio, hear.model), None
         return hear.module.get_timestamp_embeddings(audio, hear.model)
@@ -145,24 +146,22 @@ def _check_tensor(name: str, value: Any, shape: Sequence[Optional[int]], problem
 
 def check_outputs(hear: HearModel, audio: torch.Tensor, embedding_type: str) -> List[str]:
     """Problems with the model's output on `audio` (an empty list when it is well-formed)."""
-    model, module = hear.model, hear.module
+    model = hear.model
     n = audio.shape[0]
     problems: List[str] = []
     try:
-        with torch.no_grad():
-            if embedding_type == "scene":
-                out = module.get_scene_embeddings(audio, model)
-                _check_tensor("get_scene_embeddings output", out, (n, int(model.scene_embedding_size)), problems)
-            else:
-                out = module.get_timestamp_embeddings(audio, model)
-                if not isinstance(out, tuple) or len(out) != 2:
-                    return ["get_timestamp_embeddings must return (embeddings, timestamps)"]
-                embeddings, timestamps = out
-                ok = _check_tensor("timestamp embeddings", embeddings, (n, None, int(model.timestamp_embedding_size)),
-                                   problems)
-                if ok and _check_tensor("timestamps", timestamps, (n, embeddings.shape[1]), problems):
-                    if timestamps.shape[1] > 1 and not bool((torch.diff(timestamps, dim=1) > 0).all()):
-                        problems.append("timestamps do not increase along each sound")
+        out = embed(hear, audio, embedding_type)
+        if embedding_type == "scene":
+            _check_tensor("get_scene_embeddings output", out[0], (n, int(model.scene_embedding_size)), problems)
+        else:
+            if not isinstance(out, tuple) or len(out) != 2:
+                return ["get_timestamp_embeddings must return (embeddings, timestamps)"]
+            embeddings, timestamps = out
+            ok = _check_tensor("timestamp embeddings", embeddings, (n, None, int(model.timestamp_embedding_size)),
+                               problems)
+            if ok and _check_tensor("timestamps", timestamps, (n, embeddings.shape[1]), problems):
+                if timestamps.shape[1] > 1 and not bool((torch.diff(timestamps, dim=1) > 0).all()):
+                    problems.append("timestamps do not increase along each sound")
     except Exception as error:
         problems.append(f"{embedding_type} embedding raised {type(error).__name__}: {error}\n"
                         + traceback.format_exc(limit=3))
