@@ -14,9 +14,9 @@ from pathlib import Path
 
 import torch
 
-from heareval.embeddings.hear_api import default_model_threads, embed, load_hear_model
+from heareval.embeddings.hear_api import default_model_threads, embed, in_order, load_hear_model
 from heareval.embeddings.runner import find_tasks
-from heareval.embeddings.task_embeddings import default_batch_size, in_order
+from heareval.embeddings.task_embeddings import default_batch_size
 from heareval.taskformat import load_task_metadata, read_json
 
 

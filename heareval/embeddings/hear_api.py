@@ -4,16 +4,19 @@ import importlib
 import json
 import os
 import traceback
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Deque, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
 import torch
 
 from heareval.errors import UserError
 
+T = TypeVar("T")
+R = TypeVar("R")
 REQUIRED_FUNCTIONS = ("load_model", "get_scene_embeddings", "get_timestamp_embeddings")
 REQUIRED_ATTRIBUTES = ("sample_rate", "scene_embedding_size", "timestamp_embedding_size")
 
@@ -100,6 +103,22 @@ def intra_op_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+def in_order(function: Callable[[T], R], items: Iterable[T], threads: int) -> Iterator[R]:
+    """function over items, `threads` calls at a time, results in the items' order; at most `threads`
+    items are taken ahead, which bounds memory."""
+    if threads <= 1:
+        yield from map(function, items)
+        return
+    with intra_op_threads(max(1, torch.get_num_threads() // threads)), ThreadPoolExecutor(threads) as pool:
+        pending: Deque[Future] = deque()
+        for item in items:
+            pending.append(pool.submit(function, item))
+            if len(pending) >= threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
 def concurrent_calls_agree(hear: HearModel, device: str, embedding_types: Sequence[str], calls: int = 2) -> bool:
     """Whether `calls` simultaneous calls (one per thread) give what the same calls give one at a time,
     on synthetic audio: the runner overlaps batches only for a module that passes, so a module that keeps
@@ -108,8 +127,7 @@ def concurrent_calls_agree(hear: HearModel, device: str, embedding_types: Sequen
     try:
         for embedding_type in embedding_types:
             alone = [embed(hear, audio, embedding_type)[0] for audio in inputs]
-            with intra_op_threads(max(1, torch.get_num_threads() // calls)), ThreadPoolExecutor(calls) as pool:
-                together = [f.result()[0] for f in [pool.submit(embed, hear, a, embedding_type) for a in inputs]]
+            together = [out[0] for out in in_order(lambda a: embed(hear, a, embedding_type), inputs, calls)]
             for one, other in zip(alone, together):
                 if one.shape != other.shape or not torch.allclose(one, other, rtol=1e-4, atol=1e-6):
                     return False

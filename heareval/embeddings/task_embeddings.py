@@ -9,10 +9,9 @@ import json
 import logging
 import pickle
 import shutil
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Deque, Dict, Iterable, Iterator, List, Optional, Tuple, TypeVar
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -22,14 +21,12 @@ from tqdm import tqdm
 from heareval import audio
 from heareval.atomic import atomic_path, write_json
 from heareval.cost import measure_cost
-from heareval.embeddings.hear_api import HearModel, embed, intra_op_threads
+from heareval.embeddings.hear_api import HearModel, embed, in_order
 from heareval.errors import UserError
 from heareval.taskformat import LABEL_VOCABULARY, TASK_METADATA, load_task_metadata, read_json
 
 logger = logging.getLogger(__name__)
 DONE_MARKER = ".done.embeddings"
-T = TypeVar("T")
-R = TypeVar("R")
 
 
 def available_rates(task_dir: Path) -> List[int]:
@@ -126,22 +123,6 @@ def share_one_malloc_arena() -> None:
         ctypes.CDLL("libc.so.6").mallopt(-8, 1)  # M_ARENA_MAX
     except (OSError, AttributeError):
         pass
-
-
-def in_order(function: Callable[[T], R], items: Iterable[T], threads: int) -> Iterator[R]:
-    """function over items, `threads` calls at a time, results in the items' order; at most `threads`
-    items are taken ahead, which bounds memory."""
-    if threads <= 1:
-        yield from map(function, items)
-        return
-    with intra_op_threads(max(1, torch.get_num_threads() // threads)), ThreadPoolExecutor(threads) as pool:
-        pending: Deque[Future] = deque()
-        for item in items:
-            pending.append(pool.submit(function, item))
-            if len(pending) >= threads:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
 
 
 def equal_length_batches(lengths: List[int], batch_size: int) -> List[List[int]]:
