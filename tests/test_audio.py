@@ -52,3 +52,30 @@ def test_frame_count_from_the_header_and_a_clear_error_for_non_audio(tmp_path, m
     broken.write_bytes(b"RIFF....WAVEjunk")
     with pytest.raises(UserError, match="broken.wav"):
         audio.frame_count(broken)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "streamed", "extra chunk"])
+def test_unusual_wav_files_read_as_libsndfile_reads_them(tmp_path, damage):
+    """A header that promises more samples than the file has (cut short, or written as a stream of unknown
+    length) or a metadata chunk before the samples: the length and the floats are libsndfile's."""
+    path = tmp_path / "a.wav"
+    sf.write(str(path), np.random.default_rng(1).uniform(-1, 1, 4000), 16000, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    if damage == "truncated":
+        data = data[:-1000]
+    elif damage == "streamed":
+        data[40:44] = (0xFFFFFFFF).to_bytes(4, "little")  # the data chunk's size field
+    else:
+        samples = sf.read(str(path))[0]
+        with sf.SoundFile(str(path), "w", 16000, 1, "PCM_16") as sound:
+            sound.title = "a title long enough to need its own chunk"
+            sound.write(samples)
+        data = bytearray(path.read_bytes())
+        assert 0 < data.find(b"LIST") < data.find(b"data")
+    path.write_bytes(bytes(data))
+    expected, _ = sf.read(str(path), dtype="float32")
+
+    got, _ = audio.read_audio(path)
+
+    assert audio.frame_count(path) == len(got) == len(expected)
+    np.testing.assert_array_equal(got, expected)
