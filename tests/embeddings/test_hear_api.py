@@ -1,5 +1,7 @@
 """Concurrent model calls: used only for modules whose concurrent calls agree with sequential ones."""
 
+import gc
+
 import torch
 
 from heareval.embeddings.hear_api import concurrent_calls_agree, default_model_threads, load_hear_model
@@ -39,3 +41,16 @@ def test_the_check_leaves_the_thread_count_as_it_was(module_dir):
     before = torch.get_num_threads()
     concurrent_calls_agree(hear, "cpu", ["scene"])
     assert torch.get_num_threads() == before
+
+
+def test_loading_pauses_the_cycle_collector_and_freezes_what_the_module_built(module_dir):
+    source = GOOD_MODULE.format(rate=16000) + (
+        "\nimport gc\nCOLLECTOR_ON_AT_IMPORT = gc.isenabled()\nBUILT = [[] for _ in range(1000)]\n")
+    gc.unfreeze()
+    try:
+        hear = load_hear_model(write_module(module_dir, "collector_hear", source))
+        assert hear.module.COLLECTOR_ON_AT_IMPORT is False
+        assert gc.isenabled(), "switched back on after loading"
+        assert gc.get_freeze_count() >= len(hear.module.BUILT), "the module's objects are left out of collections"
+    finally:
+        gc.unfreeze()
