@@ -1,9 +1,10 @@
-"""TensorBatches: every row once per epoch, reproducible, and batches that stay intact while held."""
+"""TensorBatches: every row once per epoch, reproducible, and batches that stay intact while held;
+the optimizer: torch's Adam, by its fused kernel."""
 
 import numpy as np
 import torch
 
-from heareval.predictions.model import TensorBatches
+from heareval.predictions.model import TensorBatches, fused_adam
 
 
 def test_batches_cover_every_row_once_and_stay_intact_while_prefetched():
@@ -33,3 +34,23 @@ def test_memmap_batches_match_in_memory_rows(tmp_path):
     mapped = np.memmap(path, dtype=np.float32, mode="r", shape=x.shape)
     for batch_x, batch_y in TensorBatches(mapped, torch.arange(500), 64, seed=1, device=torch.device("cpu")):
         assert np.array_equal(batch_x.numpy(), x[batch_y.numpy()])
+
+
+def test_fused_adam_makes_the_same_updates_as_the_default_adam():
+    def train(make_optimizer):
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 5))
+        optimizer = make_optimizer(list(net.parameters()))
+        generator = torch.Generator().manual_seed(1)
+        for _ in range(30):
+            loss = net(torch.randn(16, 64, generator=generator)).square().mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return optimizer, torch.cat([p.detach().flatten() for p in net.parameters()])
+
+    fused, fused_weights = train(lambda parameters: fused_adam(parameters, 1e-2))
+    _, default_weights = train(lambda parameters: torch.optim.Adam(parameters, lr=1e-2))
+    assert fused.defaults["fused"], "this torch (>= 2.4) has the fused kernel for CPU parameters"
+    torch.testing.assert_close(fused_weights, default_weights, rtol=1e-5, atol=1e-6)
+    assert not torch.equal(fused_weights, train(lambda parameters: fused_adam(parameters, 1e-3))[1])
