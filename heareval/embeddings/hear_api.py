@@ -1,6 +1,5 @@
 """Import a HEAR-API module, load its model, and check the API contract before a long run."""
 
-import gc
 import importlib
 import json
 import os
@@ -14,6 +13,7 @@ from typing import Any, Callable, Deque, Dict, Iterable, Iterator, List, Optiona
 
 import torch
 
+from heareval.collector import collector_paused
 from heareval.errors import UserError
 
 T = TypeVar("T")
@@ -84,22 +84,6 @@ def load_hear_model(module_name: str, model_path: str = "", options: Optional[Di
     model = model.to(device)
     model.eval()
     return HearModel(module_name, module, model, options)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cycle collector off for the block, then everything the block built frozen (left out of
-    later collections). Importing a module such as hearbaseline builds hundreds of thousands of
-    long-lived objects and no garbage, yet sets off full collections over all of them (0.4 s of its
-    1.8 s import, measured); frozen, they no longer slow the collections the run itself sets off."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 def embed(hear: HearModel, audio: torch.Tensor, embedding_type: str) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:

@@ -8,9 +8,9 @@ from typing import List, Optional, Sequence
 
 import click
 
+from heareval.collector import collector_paused
 from heareval.errors import UserError, report_user_errors
 from heareval.predictions.grid import GRIDS
-from heareval.predictions.train import task_predictions
 from heareval.taskformat import is_task_dir, load_task_metadata
 
 
@@ -59,6 +59,8 @@ def run_predictions(targets: Sequence[str], embeddings_dir: str = "embeddings", 
     for task_dir in task_dirs:
         if not (task_dir / ".done.embeddings").is_file():
             raise UserError(f"{task_dir}: embeddings are incomplete (no .done.embeddings); rerun the embeddings runner")
+    with collector_paused():  # Lightning takes seconds to import: here, not for --help or a bad argument
+        from heareval.predictions.train import task_predictions
     for task_dir in task_dirs:
         report = task_predictions(task_dir, grid, grid_points, seed, gpus, deterministic, in_memory, seeds,
                                   search_every_fold, model_label)
