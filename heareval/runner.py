@@ -33,7 +33,7 @@ from heareval.evaluation.report import publish
 from heareval.evaluation.task_evaluation import evaluate_task
 from heareval.luigi_run import run_luigi
 from heareval.predictions.grid import GRIDS
-from heareval.predictions.train import DONE_MARKER as PREDICTIONS_DONE
+from heareval.predictions.layout import DONE_MARKER as PREDICTIONS_DONE
 from heareval.predictions.train import task_predictions
 from heareval.tasks.pipeline import FinalizeCorpus, Stage, finalize_task, run_config, small_corpus_dir
 from heareval.tasks.runner import DEFAULT_SAMPLE_RATES, check_writable, parse_rates, selected_tasks

@@ -8,7 +8,7 @@ from typing import Any, Dict, Sequence
 import numpy as np
 
 from heareval.errors import UserError
-from heareval.predictions.train import DONE_MARKER, arrangements
+from heareval.predictions.layout import DONE_MARKER, arrangements
 from heareval.score import EVENT, SCENE, score_function
 from heareval.taskformat import label_vocabulary, load_task_metadata, read_json
 

@@ -23,6 +23,7 @@ from heareval.cost import measure_cost
 from heareval.errors import UserError
 from heareval.predictions.data import SplitData, concatenate, load_split, split_events
 from heareval.predictions.grid import EVENT_POSTPROCESSING_GRID, GRIDS, GridPoint, expand, sample_grid
+from heareval.predictions.layout import DONE_MARKER, arrangements
 from heareval.predictions.model import ShallowPredictor, TensorBatches, Validator
 from heareval.predictions.postprocess import file_frames, predicted_events
 from heareval.score import EVENT, SCENE, is_better, primary_value, score_function
@@ -31,30 +32,8 @@ from heareval.taskformat import label_vocabulary, load_task_metadata
 logger = logging.getLogger(__name__)
 for _name in ("lightning.pytorch", "lightning.fabric"):  # no per-fit banners about GPUs and tips
     logging.getLogger(_name).setLevel(logging.WARNING)
-DONE_MARKER = "prediction-done.json"
 OUTPUT_PATTERNS = ("*.predictions.npz", "*.predicted-events.json", "test.predicted-scores.json",
                    "test.best-model-config.json", "grid-points.json", "cost.predictions.json", "logs")
-
-
-@dataclass
-class Arrangement:
-    """One train/valid/test assignment: the test split is scored once (k-fold: each fold once)."""
-
-    name: str
-    train: List[str]
-    valid: str
-    test: str
-
-
-def arrangements(metadata: Dict[str, Any]) -> List[Arrangement]:
-    splits = metadata["splits"]
-    if metadata.get("split_mode", "trainvaltest") == "trainvaltest":
-        return [Arrangement("test", ["train"], "valid", "test")]
-    k = len(splits)
-    if k < 3:
-        raise UserError(f"{metadata['task_name']}: k-fold needs at least 3 folds, got {splits}")
-    return [Arrangement(splits[i], [s for j, s in enumerate(splits) if j not in (i, (i + 1) % k)],
-                        splits[(i + 1) % k], splits[i]) for i in range(k)]
 
 
 @dataclass
