@@ -27,6 +27,8 @@ def read_audio(path: PathLike, out: Optional[np.ndarray] = None) -> Tuple[np.nda
         audio, sample_rate = _read_in_process(path, out)
     except (sf.LibsndfileError, RuntimeError) as sf_error:
         audio, sample_rate = _read_with_ffmpeg(path, sf_error)
+    except OSError as error:
+        raise UserError(f"cannot read audio file {path}: {error.strerror or error}") from None
     if audio.size == 0:
         raise UserError(f"empty audio file: {path}")
     return audio, sample_rate

@@ -79,3 +79,17 @@ def test_unusual_wav_files_read_as_libsndfile_reads_them(tmp_path, damage):
 
     assert audio.frame_count(path) == len(got) == len(expected)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_an_unreadable_file_gets_a_clear_error(tmp_path, monkeypatch):
+    path = tmp_path / "locked.wav"
+    sf.write(str(path), np.zeros(100), 16000, subtype="PCM_16")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(audio, "open", refuse, raising=False)  # root reads any file: fake the refusal
+    with pytest.raises(UserError, match="locked.wav: Permission denied"):
+        audio.read_audio(path)
+    with pytest.raises(UserError, match="locked.wav: Permission denied"):
+        audio.frame_count(path)
