@@ -34,6 +34,7 @@ from heareval.evaluation.task_evaluation import evaluate_task
 from heareval.luigi_run import run_luigi
 from heareval.predictions.grid import GRIDS
 from heareval.predictions.layout import DONE_MARKER as PREDICTIONS_DONE
+from heareval.predictions.runner import parse_gpus
 from heareval.predictions.train import task_predictions
 from heareval.tasks.pipeline import FinalizeCorpus, Stage, finalize_task, run_config, small_corpus_dir
 from heareval.tasks.runner import DEFAULT_SAMPLE_RATES, check_writable, parse_rates, selected_tasks
@@ -164,6 +165,11 @@ def benchmark(modules: Sequence[str], tasks: Sequence[str], until: str = "evalua
         raise UserError(f"--until {until!r}: one of {', '.join(STAGES)}")
     if grid not in GRIDS:
         raise UserError(f"unknown grid {grid!r}; grids: {', '.join(GRIDS)}")
+    gpu_ids = parse_gpus(gpus) if gpus else None
+    if gpu_ids is not None and len(gpu_ids) > 1:
+        raise UserError(f"--gpus {gpus}: this runner trains on one GPU per process; for several GPUs run one "
+                        "process per GPU (README, 'Several GPUs')")
+    gpus = json.dumps(gpu_ids) if gpu_ids is not None else ""
     check_writable(Path(tasks_dir))
     check_writable(Path(embeddings_dir))
     options_json = json.dumps(model_options or {}, sort_keys=True)

@@ -98,3 +98,13 @@ def test_until_stops_after_a_stage_and_costs_are_recorded(tmp_path):
     cost = json.loads((task / "cost.embeddings.json").read_text())
     assert cost["wall_seconds"] > 0 and cost["cpu_seconds"] > 0 and cost["peak_memory_mb"] > 50
     assert not (tmp_path / "w" / "results.json").exists()
+
+
+@pytest.mark.parametrize("gpus", ["[0, 1]", "2"])
+def test_several_gpus_are_refused_with_the_way_to_use_them(tmp_path, gpus):
+    from heareval.errors import UserError
+    from heareval.runner import benchmark
+
+    with pytest.raises(UserError, match="one process per GPU"):
+        benchmark(["heareval.baseline"], ["speech_commands"], gpus=gpus, tasks_dir=str(tmp_path / "tasks"))
+    assert not (tmp_path / "tasks").exists()

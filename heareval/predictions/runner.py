@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import List, Optional, Sequence
 
 import click
+from tqdm import tqdm
 
 from heareval.collector import collector_paused
 from heareval.errors import UserError, report_user_errors
 from heareval.predictions.grid import GRIDS
+from heareval.predictions.layout import DONE_MARKER
 from heareval.taskformat import is_task_dir, load_task_metadata
 
 
@@ -54,22 +56,35 @@ def embedding_task_dirs(targets: Sequence[str], embeddings_dir: str, task: str =
 def run_predictions(targets: Sequence[str], embeddings_dir: str = "embeddings", task: str = "all",
                     gpus: Optional[List[int]] = None, grid: str = "default", grid_points: int = 8, seed: int = 42,
                     deterministic: bool = True, in_memory: bool = True, seeds: int = 1,
-                    search_every_fold: bool = False, model_label: str = "") -> List[Path]:
+                    search_every_fold: bool = False, model_label: str = "", jobs: int = 1) -> List[Path]:
+    """Train every task of `targets`: one at a time, or `jobs` at a time on each device (several GPUs: each)."""
     task_dirs = embedding_task_dirs(targets, embeddings_dir, task)
     for task_dir in task_dirs:
         if not (task_dir / ".done.embeddings").is_file():
             raise UserError(f"{task_dir}: embeddings are incomplete (no .done.embeddings); rerun the embeddings runner")
-    with collector_paused():  # Lightning takes seconds to import: here, not for --help or a bad argument
-        from heareval.predictions.train import task_predictions
+    from heareval.predictions.workers import predict_in_workers, worker_devices
+
+    devices = worker_devices(gpus, jobs)
+    options = dict(grid=grid, grid_points=grid_points, seed=seed, deterministic=deterministic, in_memory=in_memory,
+                   seeds=seeds, search_every_fold=search_every_fold, model_label=model_label)
     for task_dir in task_dirs:
-        report = task_predictions(task_dir, grid, grid_points, seed, gpus, deterministic, in_memory, seeds,
-                                  search_every_fold, model_label)
-        if report is None:
+        if (task_dir / DONE_MARKER).is_file():
             click.echo(f"skipped (done): {task_dir}", err=True)
-        else:
-            folds = [k for k in report if isinstance(report[k], dict) and "test_score" in report[k]]
-            scores = ", ".join(f"{k}: {report[k]['test_score']:.4f}" for k in folds)
-            click.echo(f"{task_dir}: test score {scores}", err=True)
+    todo = [task_dir for task_dir in task_dirs if not (task_dir / DONE_MARKER).is_file()]
+    if len(devices) > 1 and len(todo) > 1:
+        devices = devices[:len(todo)]
+        finished = tqdm(predict_in_workers(todo, devices, options), total=len(todo), unit="task",
+                        desc=f"tasks, {len(devices)} at once")
+    else:
+        with collector_paused():  # Lightning takes seconds to import: here, not for --help or a bad argument
+            from heareval.predictions.train import task_predictions
+        finished = ((task_dir, task_predictions(task_dir, gpus=devices[0], **options)) for task_dir in todo)
+    for task_dir, report in finished:
+        if report is None:  # finished meanwhile by another run
+            continue
+        folds = [k for k in report if isinstance(report[k], dict) and "test_score" in report[k]]
+        scores = ", ".join(f"{k}: {report[k]['test_score']:.4f}" for k in folds)
+        tqdm.write(f"{task_dir}: test score {scores}", file=sys.stderr)
     return task_dirs
 
 
@@ -87,17 +102,20 @@ def run_predictions(targets: Sequence[str], embeddings_dir: str = "embeddings", 
 @click.option("--deterministic/--no-deterministic", default=True, show_default=True)
 @click.option("--in-memory/--memmap", default=True, show_default=True,
               help="Hold embeddings on the device (fast) or read batches from the memmap (huge tasks).")
+@click.option("--jobs", type=int, default=1, show_default=True,
+              help="Tasks trained at once on each device (each GPU of --gpus, or the CPU), one process each.")
 @click.option("--search-every-fold", is_flag=True, help="k-fold tasks: grid search on every fold, not only the first.")
 @click.option("--model", "model_path", default="", help="Accepted as the original kit writes it; only labels the run.")
 @report_user_errors
 def main(targets: Sequence[str], embeddings_dir: str, task: str, gpus: Optional[str], grid: str, grid_points: int,
-         seed: int, seeds: int, deterministic: bool, in_memory: bool, search_every_fold: bool, model_path: str) -> None:
+         seed: int, seeds: int, deterministic: bool, in_memory: bool, jobs: int, search_every_fold: bool,
+         model_path: str) -> None:
     """Train shallow predictors on the embeddings of TARGETS (module names or embedding task folders)."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
         logging.getLogger(name).setLevel(logging.ERROR)
     run_predictions(targets, embeddings_dir, task, parse_gpus(gpus), grid, grid_points, seed, deterministic,
-                    in_memory, seeds, search_every_fold, model_path)
+                    in_memory, seeds, search_every_fold, model_path, jobs)
 
 
 if __name__ == "__main__":

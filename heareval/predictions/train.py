@@ -26,6 +26,7 @@ from heareval.predictions.grid import EVENT_POSTPROCESSING_GRID, GRIDS, GridPoin
 from heareval.predictions.layout import DONE_MARKER, arrangements
 from heareval.predictions.model import ShallowPredictor, TensorBatches, Validator
 from heareval.predictions.postprocess import file_frames, predicted_events
+from heareval.predictions.workers import resolve_device
 from heareval.score import EVENT, SCENE, is_better, primary_value, score_function
 from heareval.taskformat import label_vocabulary, load_task_metadata
 
@@ -58,22 +59,6 @@ class Setup:
     @property
     def multiclass(self) -> bool:
         return self.metadata["prediction_type"] == "multiclass"
-
-
-def resolve_device(gpus: Optional[Sequence[int]]) -> Tuple[torch.device, str, Any]:
-    """--gpus: None -> one GPU if there is one, [] -> CPU, [i] -> GPU i."""
-    if gpus is None:
-        gpus = [0] if torch.cuda.is_available() else []
-    if not gpus:
-        return torch.device("cpu"), "cpu", 1
-    if not torch.cuda.is_available():
-        raise UserError(f"--gpus {list(gpus)}: no CUDA GPU is available on this machine")
-    if len(gpus) > 1:
-        raise UserError("one training process uses one GPU; for several GPUs run one process per GPU, "
-                        "each with its own --gpus [i] (see README, 'Several GPUs')")
-    if gpus[0] >= torch.cuda.device_count():
-        raise UserError(f"--gpus {list(gpus)}: this machine has {torch.cuda.device_count()} GPU(s)")
-    return torch.device(f"cuda:{gpus[0]}"), "gpu", [gpus[0]]
 
 
 def make_validator(setup: Setup, data: SplitData, reference: Optional[Dict[str, Any]]) -> Validator:
@@ -200,7 +185,8 @@ def clean_previous_outputs(task_dir: Path) -> None:
 
 def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8, seed: int = 42,
                      gpus: Optional[Sequence[int]] = None, deterministic: bool = True, in_memory: bool = True,
-                     seeds: int = 1, search_every_fold: bool = False, model_label: str = "") -> Optional[Dict]:
+                     seeds: int = 1, search_every_fold: bool = False, model_label: str = "",
+                     progress: bool = True) -> Optional[Dict]:
     """Train, select and score one task; write its outputs. None if it was already done."""
     task_dir = Path(task_dir)
     if (task_dir / DONE_MARKER).is_file():
@@ -245,7 +231,8 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
             searched: Optional[FitResult] = None
             if best_hp is None or search_every_fold:
                 results = []
-                bar = tqdm(points, desc=f"{task_dir.name} {arrangement.name} grid", unit="point", leave=False)
+                bar = tqdm(points, desc=f"{task_dir.name} {arrangement.name} grid", unit="point", leave=False,
+                           disable=not progress)
                 for i, hp in enumerate(bar):
                     result = fit(setup, hp, train, valid, reference_valid, seed, out / "logs",
                                  f"{arrangement.name}-gridpoint{i:02d}")

@@ -1,0 +1,72 @@
+"""Devices of the training processes, and several tasks trained at once in worker processes."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from heareval.errors import UserError
+from heareval.predictions.layout import DONE_MARKER
+from heareval.predictions.runner import run_predictions
+from heareval.predictions.workers import resolve_device, worker_devices
+from tests.predictions.test_train import scene_task
+
+
+def test_worker_devices_per_device_and_job():
+    assert worker_devices(None) == [None]
+    assert worker_devices([], jobs=3) == [[], [], []]
+    assert resolve_device([]) == (torch.device("cpu"), "cpu", 1)
+    with pytest.raises(UserError, match="--jobs 0"):
+        worker_devices([], jobs=0)
+
+
+def fake_gpus(monkeypatch, count: int) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: count > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
+
+
+def test_several_gpus_get_their_own_workers(monkeypatch):
+    fake_gpus(monkeypatch, 2)
+    assert worker_devices([0, 1]) == [[0], [1]]
+    assert worker_devices([1, 0], jobs=2) == [[1], [1], [0], [0]]
+    assert resolve_device([1]) == (torch.device("cuda:1"), "gpu", [1])
+    with pytest.raises(UserError, match="one task trains on one GPU"):
+        resolve_device([0, 1])
+
+
+@pytest.mark.parametrize("count", [0, 1])
+def test_missing_gpus_are_refused_before_any_worker_starts(monkeypatch, count):
+    fake_gpus(monkeypatch, count)
+    with pytest.raises(UserError, match=r"--gpus \[0, 1\]"):
+        worker_devices([0, 1])
+
+
+def test_tasks_trained_side_by_side_match_one_at_a_time(tmp_path, capsys):
+    names = ("one", "two", "three")
+    for kind in ("serial", "parallel"):
+        for name in names:
+            scene_task(tmp_path / kind, name=name, multilabel=name == "two")
+    options = dict(gpus=[], grid="faster", grid_points=2, seed=3)
+    run_predictions([str(tmp_path / "serial" / "emb" / "mod")], **options)
+    run_predictions([str(tmp_path / "parallel" / "emb" / "mod")], jobs=2, **options)
+    assert "tasks, 2 at once" in capsys.readouterr().err
+    for name in names:
+        serial, parallel = (json.loads((tmp_path / kind / "emb" / "mod" / name / "test.predicted-scores.json")
+                                       .read_text()) for kind in ("serial", "parallel"))
+        assert parallel["test"]["test_score"] == serial["test"]["test_score"]
+        assert parallel["hparams"] == serial["hparams"]
+        assert (tmp_path / "parallel" / "emb" / "mod" / name / DONE_MARKER).is_file()
+
+
+def test_a_failed_task_in_a_worker_is_one_clear_error(tmp_path):
+    scene_task(tmp_path, name="good")
+    bad = scene_task(tmp_path, name="bad")
+    (bad / "train.embeddings.npy").write_bytes(b"\0" * 12)  # truncated
+    result = subprocess.run([sys.executable, "-m", "heareval.predictions.runner", str(tmp_path / "emb" / "mod"),
+                             "--grid", "faster", "--grid-points", "1", "--gpus", "0", "--jobs", "2"],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "train.embeddings.npy" in result.stderr
+    assert not (bad / DONE_MARKER).exists()
