@@ -19,22 +19,29 @@ NORMS = {"batchnorm": nn.BatchNorm1d, "layernorm": nn.LayerNorm, "none": None}
 
 
 def build_network(input_dim: int, n_labels: int, hp: GridPoint) -> nn.Sequential:
-    """0..N hidden layers of hidden_dim units (Linear, norm, ReLU, dropout), then a linear output."""
+    """0..N hidden layers of hidden_dim units (Linear, norm, ReLU, dropout), then a linear output.
+
+    Initialized as HEAR 2021 did: each linear layer's weights by the grid's xavier variant, with the gain
+    of the activation before it (1 for the embedding, sqrt(2) after a ReLU); biases keep PyTorch's
+    default initialization.
+    """
     layers = []
     width = input_dim
     norm = NORMS[hp.get("hidden_norm", "batchnorm")]
+    initialize = INITIALIZERS[hp.get("initialization", "xavier_uniform")]
+    gain = nn.init.calculate_gain("linear")
     for _ in range(hp["hidden_layers"]):
-        layers.append(nn.Linear(width, hp["hidden_dim"]))
+        linear = nn.Linear(width, hp["hidden_dim"])
+        initialize(linear.weight, gain=gain)
+        layers.append(linear)
         if norm is not None:
             layers.append(norm(hp["hidden_dim"]))
         layers += [nn.ReLU(), nn.Dropout(hp["dropout"])]
         width = hp["hidden_dim"]
-    layers.append(nn.Linear(width, n_labels))
-    initialize = INITIALIZERS[hp.get("initialization", "xavier_uniform")]
-    for layer in layers:
-        if isinstance(layer, nn.Linear):
-            initialize(layer.weight)
-            nn.init.zeros_(layer.bias)
+        gain = nn.init.calculate_gain("relu")
+    output = nn.Linear(width, n_labels)
+    initialize(output.weight, gain=gain)
+    layers.append(output)
     return nn.Sequential(*layers)
 
 

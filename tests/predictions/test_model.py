@@ -4,7 +4,7 @@ the optimizer: torch's Adam, by its fused kernel."""
 import numpy as np
 import torch
 
-from heareval.predictions.model import TensorBatches, fused_adam
+from heareval.predictions.model import TensorBatches, build_network, fused_adam
 
 
 def test_batches_cover_every_row_once_and_stay_intact_while_prefetched():
@@ -54,3 +54,21 @@ def test_fused_adam_makes_the_same_updates_as_the_default_adam():
     assert fused.defaults["fused"], "this torch (>= 2.4) has the fused kernel for CPU parameters"
     torch.testing.assert_close(fused_weights, default_weights, rtol=1e-5, atol=1e-6)
     assert not torch.equal(fused_weights, train(lambda parameters: fused_adam(parameters, 1e-3))[1])
+
+
+def test_layers_are_initialized_as_hear_2021_did():
+    """Xavier with the gain of the activation before each layer (sqrt(2) after a ReLU), default biases."""
+    torch.manual_seed(0)
+    for name, spread in (("xavier_uniform", lambda bound: bound / np.sqrt(3)), ("xavier_normal", lambda std: std)):
+        hp = {"hidden_layers": 1, "hidden_dim": 512, "dropout": 0.1, "hidden_norm": "batchnorm",
+              "initialization": name}
+        hidden, output = (m for m in build_network(2048, 256, hp) if isinstance(m, torch.nn.Linear))
+        scale = {"xavier_uniform": np.sqrt(6 / (2048 + 512)), "xavier_normal": np.sqrt(2 / (2048 + 512))}[name]
+        assert abs(hidden.weight.std().item() / spread(scale) - 1) < 0.02
+        scale = {"xavier_uniform": np.sqrt(6 / (512 + 256)), "xavier_normal": np.sqrt(2 / (512 + 256))}[name]
+        assert abs(output.weight.std().item() / (np.sqrt(2) * spread(scale)) - 1) < 0.02
+        for layer in (hidden, output):  # PyTorch's default: uniform within 1 / sqrt(fan_in)
+            bound = 1 / np.sqrt(layer.in_features)
+            assert layer.bias.abs().max() <= bound and layer.bias.std() > 0.5 * bound / np.sqrt(3)
+    linear_only = build_network(2048, 256, {**hp, "hidden_layers": 0, "initialization": "xavier_uniform"})
+    assert abs(linear_only[0].weight.std().item() / (np.sqrt(6 / (2048 + 256)) / np.sqrt(3)) - 1) < 0.02
