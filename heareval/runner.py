@@ -18,6 +18,7 @@ import click
 import luigi
 
 from heareval.atomic import write_json
+from heareval.collector import collector_paused
 from heareval.embeddings.hear_api import (
     HearModel,
     default_model_threads,
@@ -35,7 +36,6 @@ from heareval.luigi_run import run_luigi
 from heareval.predictions.grid import GRIDS
 from heareval.predictions.layout import DONE_MARKER as PREDICTIONS_DONE
 from heareval.predictions.runner import parse_gpus
-from heareval.predictions.train import task_predictions
 from heareval.tasks.pipeline import FinalizeCorpus, Stage, finalize_task, run_config, small_corpus_dir
 from heareval.tasks.runner import DEFAULT_SAMPLE_RATES, check_writable, parse_rates, selected_tasks
 from heareval.tasks.small import build_small_corpus
@@ -135,6 +135,8 @@ class PredictTask(ModuleTaskStage):
         return luigi.LocalTarget(str(self.embedding_task_dir / PREDICTIONS_DONE))
 
     def run(self) -> None:
+        with collector_paused():  # Lightning's import: only in a process that trains
+            from heareval.predictions.train import task_predictions
         gpus = json.loads(self.gpus) if self.gpus else None
         task_predictions(self.embedding_task_dir, self.grid, self.grid_points, self.seed, gpus, seeds=self.seeds,
                          model_label=self.model_path)
