@@ -8,6 +8,7 @@ import logging
 import multiprocessing
 import os
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -100,8 +101,12 @@ def predict_in_workers(task_dirs: Sequence[Path], devices: List[Devices], option
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 task_dir = pending.pop(future)
-                if future.exception() is not None:
+                error = future.exception()
+                if isinstance(error, BrokenProcessPool):
+                    raise UserError(f"a training worker stopped abruptly (killed, or out of memory) while {task_dir} "
+                                    "was queued or training; rerun to resume: finished tasks are skipped") from None
+                if error is not None:
                     for other in pending:
                         other.cancel()
-                    raise future.exception()
+                    raise error
                 yield task_dir, future.result()

@@ -1,8 +1,12 @@
 """Devices of the training processes, and several tasks trained at once in worker processes."""
 
 import json
+import multiprocessing
+import os
+import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 import torch
@@ -10,7 +14,7 @@ import torch
 from heareval.errors import UserError
 from heareval.predictions.layout import DONE_MARKER
 from heareval.predictions.runner import run_predictions
-from heareval.predictions.workers import resolve_device, worker_devices
+from heareval.predictions.workers import predict_in_workers, resolve_device, worker_devices
 from tests.predictions.test_train import scene_task
 
 
@@ -70,3 +74,23 @@ def test_a_failed_task_in_a_worker_is_one_clear_error(tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "train.embeddings.npy" in result.stderr
     assert not (bad / DONE_MARKER).exists()
+
+
+def test_a_killed_worker_is_one_clear_error_and_a_rerun_resumes(tmp_path):
+    for name in ("one", "two"):
+        scene_task(tmp_path, name=name)
+    module = tmp_path / "emb" / "mod"
+
+    def kill_workers() -> None:
+        for child in multiprocessing.active_children():
+            os.kill(child.pid, signal.SIGKILL)
+
+    killer = threading.Timer(1.0, kill_workers)  # the workers are still importing Lightning
+    killer.start()
+    with pytest.raises(UserError, match="stopped abruptly"):
+        for _ in predict_in_workers(sorted(module.iterdir()), [[], []], dict(grid="faster", grid_points=1)):
+            pass
+    killer.join()
+    assert not any((task / DONE_MARKER).exists() for task in module.iterdir())
+    run_predictions([str(module)], gpus=[], grid="faster", grid_points=1, jobs=2)
+    assert all((task / DONE_MARKER).is_file() for task in module.iterdir())
