@@ -52,6 +52,12 @@ def worker_devices(gpus: Devices, jobs: int = 1) -> List[Devices]:
     return [device for device in devices for _ in range(jobs)]
 
 
+def largest_first(task_dirs: Sequence[Path]) -> List[Path]:
+    """Tasks by the size of their embeddings, largest first: the long ones start early, the short ones
+    fill in around them, so no worker is left with a long task at the end."""
+    return sorted(task_dirs, key=lambda task: -sum(f.stat().st_size for f in task.glob("*.embeddings.npy")))
+
+
 def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
@@ -96,7 +102,7 @@ def predict_in_workers(task_dirs: Sequence[Path], devices: List[Devices], option
     with ProcessPoolExecutor(len(devices), mp_context=context, initializer=_start_worker,
                              initargs=(free_devices, threads, logging.getLogger().getEffectiveLevel())) as pool:
         pending: Dict[Future, Path] = {pool.submit(_predict_in_worker, task_dir, options): task_dir
-                                       for task_dir in task_dirs}
+                                       for task_dir in largest_first(task_dirs)}
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:

@@ -14,7 +14,7 @@ import torch
 from heareval.errors import UserError
 from heareval.predictions.layout import DONE_MARKER
 from heareval.predictions.runner import run_predictions
-from heareval.predictions.workers import predict_in_workers, resolve_device, worker_devices
+from heareval.predictions.workers import largest_first, predict_in_workers, resolve_device, worker_devices
 from tests.predictions.test_train import scene_task
 
 
@@ -24,6 +24,11 @@ def test_worker_devices_per_device_and_job():
     assert resolve_device([]) == (torch.device("cpu"), "cpu", 1)
     with pytest.raises(UserError, match="--jobs 0"):
         worker_devices([], jobs=0)
+
+
+def test_largest_tasks_start_first(tmp_path):
+    small, large = scene_task(tmp_path, name="a_small"), scene_task(tmp_path, name="b_large", n=(400, 40, 40))
+    assert largest_first([small, large]) == [large, small]
 
 
 def fake_gpus(monkeypatch, count: int) -> None:
