@@ -1,7 +1,6 @@
 """`python -m heareval.predictions.runner MODULE|TASK_DIR...`: train, select and score every task."""
 
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import List, Optional, Sequence
@@ -13,6 +12,7 @@ from heareval.collector import collector_paused
 from heareval.errors import UserError, report_user_errors
 from heareval.predictions.grid import GRIDS
 from heareval.predictions.layout import DONE_MARKER
+from heareval.predictions.workers import configure_logging, predict_in_workers, worker_devices
 from heareval.taskformat import is_task_dir, load_task_metadata
 
 
@@ -62,15 +62,15 @@ def run_predictions(targets: Sequence[str], embeddings_dir: str = "embeddings", 
     for task_dir in task_dirs:
         if not (task_dir / ".done.embeddings").is_file():
             raise UserError(f"{task_dir}: embeddings are incomplete (no .done.embeddings); rerun the embeddings runner")
-    from heareval.predictions.workers import predict_in_workers, worker_devices
-
     devices = worker_devices(gpus, jobs)
     options = dict(grid=grid, grid_points=grid_points, seed=seed, deterministic=deterministic, in_memory=in_memory,
                    seeds=seeds, search_every_fold=search_every_fold, model_label=model_label)
+    todo = []
     for task_dir in task_dirs:
         if (task_dir / DONE_MARKER).is_file():
             click.echo(f"skipped (done): {task_dir}", err=True)
-    todo = [task_dir for task_dir in task_dirs if not (task_dir / DONE_MARKER).is_file()]
+        else:
+            todo.append(task_dir)
     if len(devices) > 1 and len(todo) > 1:
         devices = devices[:len(todo)]
         finished = tqdm(predict_in_workers(todo, devices, options), total=len(todo), unit="task",
@@ -111,9 +111,7 @@ def main(targets: Sequence[str], embeddings_dir: str, task: str, gpus: Optional[
          seed: int, seeds: int, deterministic: bool, in_memory: bool, jobs: int, search_every_fold: bool,
          model_path: str) -> None:
     """Train shallow predictors on the embeddings of TARGETS (module names or embedding task folders)."""
-    logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    configure_logging()
     run_predictions(targets, embeddings_dir, task, parse_gpus(gpus), grid, grid_points, seed, deterministic,
                     in_memory, seeds, search_every_fold, model_path, jobs)
 

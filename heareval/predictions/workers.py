@@ -17,6 +17,13 @@ from heareval.errors import UserError
 Devices = Optional[List[int]]  # None: one GPU if there is one, else CPU; []: CPU; [i]: GPU i
 
 
+def configure_logging(level: int = logging.WARNING) -> None:
+    """heareval's messages at `level`; Lightning's per-fit banners (GPU found, tips) silenced."""
+    logging.basicConfig(level=level, format="%(message)s")
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def check_gpus(gpus: Sequence[int]) -> None:
     """Every GPU of --gpus exists on this machine."""
     import torch
@@ -69,9 +76,7 @@ def _start_worker(free_devices: Any, threads: int, log_level: int) -> None:
     """Runs once in each worker: take a device of its own, share the CPU, import the trainer."""
     global _worker_device
     _worker_device = free_devices.get()
-    logging.basicConfig(level=log_level, format="%(message)s")
-    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    configure_logging(log_level)
     import torch
 
     from heareval.collector import collector_paused
