@@ -5,7 +5,7 @@ import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -20,22 +20,29 @@ class SplitData:
     """Embeddings (N, D), targets (N, L) multi-hot, and for event tasks each row's file and time (ms)."""
 
     name: str
-    embeddings: np.ndarray
+    embeddings: Union[np.ndarray, "StackedRows"]  # an array, a memmap, or memmaps stacked (k-fold, --memmap)
     targets: np.ndarray
     filenames: Optional[List[str]] = None
     timestamps: Optional[np.ndarray] = None
 
 
-def embedding_matrix(task_dir: Path, split: str, in_memory: bool) -> np.ndarray:
-    matrix_path = task_dir / f"{split}.embeddings.npy"
+def embedding_shape(task_dir: Path, split: str) -> Tuple[int, int]:
+    """(rows, dimension) of a split's embedding matrix, from its dimensions file."""
     dims_path = task_dir / f"{split}.embedding-dimensions.json"
-    for path in (matrix_path, dims_path):
-        if not path.is_file():
-            raise UserError(f"missing embedding file: {path}")
+    if not dims_path.is_file():
+        raise UserError(f"missing embedding file: {dims_path}")
     dims = read_json(dims_path)
     if not (isinstance(dims, list) and len(dims) == 2 and all(isinstance(d, int) and d >= 0 for d in dims)):
         raise UserError(f"malformed {dims_path}: expected [rows, dimension]")
-    rows, dimension = dims
+    return dims[0], dims[1]
+
+
+def embedding_matrix(task_dir: Path, split: str, in_memory: bool) -> np.ndarray:
+    matrix_path = task_dir / f"{split}.embeddings.npy"
+    if not matrix_path.is_file():
+        raise UserError(f"missing embedding file: {matrix_path}")
+    rows, dimension = embedding_shape(task_dir, split)
+    dims_path = task_dir / f"{split}.embedding-dimensions.json"
     expected = rows * dimension * 4
     actual = matrix_path.stat().st_size
     if actual != expected:
@@ -102,12 +109,39 @@ def split_events(task_dir: Path, split: str) -> Dict[str, List[Dict[str, Any]]]:
     return read_json(task_dir / f"{split}.json")
 
 
+class StackedRows:
+    """Several row matrices read as one without copying them: k-fold training folds stay in their memmaps.
+    Indexing (a slice or row numbers) returns the rows as one array, as a memmap's would."""
+
+    def __init__(self, parts: List[np.ndarray]) -> None:
+        self.parts = parts
+        self.offsets = np.cumsum([0] + [len(part) for part in parts])
+        self.shape = (int(self.offsets[-1]),) + tuple(parts[0].shape[1:])
+        self.dtype = parts[0].dtype
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        rows = np.arange(len(self))[index] if isinstance(index, slice) else np.asarray(index)
+        part_of_row = np.searchsorted(self.offsets, rows, side="right") - 1
+        out = np.empty((len(rows),) + self.shape[1:], dtype=self.dtype)
+        for part in np.unique(part_of_row):
+            chosen = part_of_row == part
+            out[chosen] = self.parts[part][rows[chosen] - self.offsets[part]]
+        return out
+
+
 def concatenate(parts: List[SplitData], name: str) -> SplitData:
-    """Several splits as one (k-fold training folds)."""
+    """Several splits as one (k-fold training folds): copied into one array, or stacked where they are
+    memmaps, so that --memmap never loads a whole training set."""
     if len(parts) == 1:
         return parts[0]
-    data = SplitData(name, np.concatenate([np.asarray(p.embeddings) for p in parts]),
-                     np.concatenate([p.targets for p in parts]))
+    if all(isinstance(p.embeddings, np.memmap) for p in parts):
+        embeddings: Any = StackedRows([p.embeddings for p in parts])
+    else:
+        embeddings = np.concatenate([np.asarray(p.embeddings) for p in parts])
+    data = SplitData(name, embeddings, np.concatenate([p.targets for p in parts]))
     if parts[0].filenames is not None:
         data.filenames = sum((p.filenames for p in parts), [])
         data.timestamps = np.concatenate([p.timestamps for p in parts])

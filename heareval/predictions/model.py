@@ -122,7 +122,7 @@ class ShallowPredictor(L.LightningModule):
             for start in range(0, len(x), chunk):
                 block = x[start:start + chunk]
                 if not isinstance(block, torch.Tensor):
-                    block = torch.from_numpy(np.ascontiguousarray(block))
+                    block = torch.from_numpy(np.require(block, requirements=["C", "W"]))  # memmaps are read-only
                 logits = self.net(block.to(self.device))
                 outputs.append((torch.softmax(logits, 1) if self.multiclass else torch.sigmoid(logits)).float().cpu())
         self.train(was_training)

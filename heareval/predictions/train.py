@@ -24,6 +24,7 @@ from heareval.errors import UserError
 from heareval.predictions.data import SplitData, concatenate, load_split, split_events
 from heareval.predictions.grid import EVENT_POSTPROCESSING_GRID, GRIDS, GridPoint, expand, sample_grid
 from heareval.predictions.layout import DONE_MARKER, arrangements
+from heareval.predictions.memory import why_not_in_memory
 from heareval.predictions.model import ShallowPredictor, TensorBatches, Validator
 from heareval.predictions.postprocess import file_frames, predicted_events
 from heareval.predictions.workers import resolve_device
@@ -129,7 +130,9 @@ def fit(setup: Setup, hp: GridPoint, train: SplitData, valid: SplitData, referen
         warnings.filterwarnings("ignore", ".*treespec.*")
         trainer.fit(model, train_dataloaders=batches, val_dataloaders=[0])
     model.restore_best()
-    model.best_state, model.trainer = None, None  # the trainer holds the optimizer's state: let it go
+    # The trainer holds the optimizer's state, and on a GPU validation_x is a device copy of the validation
+    # set: a kept model (the leading grid point's) holds neither.
+    model.best_state, model.trainer, model.validation_x = None, None, None
     return FitResult(hp, seed, model.best_score, model.best_epoch, trainer.current_epoch,
                      time.perf_counter() - started, model.best_details, model)
 
@@ -203,6 +206,11 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
     evaluation = metadata.get("evaluation") or []
     if not evaluation:
         raise UserError(f"{task_dir / 'task_metadata.json'} lists no evaluation scores")
+    too_large = why_not_in_memory(task_dir, metadata, device) if in_memory else None
+    if too_large:
+        logger.warning("%s: %s; batches are read from the memmap on disk instead (slower; --memmap does this for "
+                       "every task)", task_dir.name, too_large)
+        in_memory = False
     setup = Setup(task_dir, metadata, labels, device, accelerator, devices, deterministic, in_memory,
                   primary=score_function(evaluation[0], label_to_idx),
                   scores=[score_function(name, label_to_idx) for name in evaluation])
@@ -278,7 +286,8 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
         write_json(out / "test.predicted-scores.json", report)
         write_json(out / "test.best-model-config.json", best_hp)
         write_json(out / "grid-points.json", grid_records)
-    cost.update(task=task_dir.name, grid=grid, grid_points=len(points), device=str(device))
+    cost.update(task=task_dir.name, grid=grid, grid_points=len(points), device=str(device),
+                embeddings="in memory" if in_memory else "memmap")
     finished = task_dir / ".outputs"
     for path in finished.iterdir():
         target = task_dir / path.name

@@ -1,0 +1,103 @@
+"""A task too large for memory falls back to the memmap; k-fold folds stay in their memmaps."""
+
+import json
+import logging
+
+import numpy as np
+import torch
+
+from heareval.predictions import memory
+from heareval.predictions.data import StackedRows, concatenate, load_split
+from heareval.predictions.memory import GIB, available_host_bytes, why_not_in_memory
+from heareval.predictions.train import task_predictions
+from tests.predictions.test_train import scene_task
+
+CPU = torch.device("cpu")
+
+
+def fake_system(tmp_path, meminfo_kb=None, limit=None, current=0, file_cache=0):
+    proc, cgroup = tmp_path / "proc", tmp_path / "cgroup"
+    proc.mkdir(parents=True)
+    cgroup.mkdir()
+    if meminfo_kb is not None:
+        (proc / "meminfo").write_text(f"MemTotal: 99999999 kB\nMemAvailable: {meminfo_kb} kB\n")
+    if limit is not None:
+        (cgroup / "memory.max").write_text(f"{limit}\n")
+        (cgroup / "memory.current").write_text(f"{current}\n")
+        (cgroup / "memory.stat").write_text(f"anon {current - file_cache}\nfile {file_cache}\n")
+    return proc, cgroup
+
+
+def test_available_host_memory_is_memavailable_capped_by_the_container_limit(tmp_path):
+    assert available_host_bytes(*fake_system(tmp_path / "a", meminfo_kb=4 * 1024 ** 2)) == 4 * GIB
+    assert available_host_bytes(*fake_system(tmp_path / "b", meminfo_kb=4 * 1024 ** 2, limit="max")) == 4 * GIB
+    # a 2 GiB container holding 1.5 GiB, 1 GiB of it page cache (reclaimable): 1.5 GiB of room
+    capped = fake_system(tmp_path / "c", meminfo_kb=4 * 1024 ** 2, limit=2 * GIB, current=GIB * 3 // 2,
+                         file_cache=GIB)
+    assert available_host_bytes(*capped) == GIB * 3 // 2
+    assert available_host_bytes(*fake_system(tmp_path / "d")) is None
+
+
+def test_a_task_larger_than_memory_is_reported_with_its_sizes(tmp_path, monkeypatch):
+    task = scene_task(tmp_path)  # 200 rows x 16 float32: 12800 bytes
+    metadata = json.loads((task / "task_metadata.json").read_text())
+    monkeypatch.setattr(memory, "available_host_bytes", lambda: 10 ** 9)
+    assert why_not_in_memory(task, metadata, CPU) is None
+    monkeypatch.setattr(memory, "available_host_bytes", lambda: 12800)
+    assert why_not_in_memory(task, metadata, CPU) == ("its embeddings need 0.0 MiB in memory and 0.0 MiB is "
+                                                      "available")
+    monkeypatch.setattr(memory, "available_host_bytes", lambda: None)
+    assert why_not_in_memory(task, metadata, CPU) is None, "unknown memory: no fallback"
+
+
+def test_kfold_copies_and_gpu_memory_are_counted(tmp_path, monkeypatch):
+    task = scene_task(tmp_path, kfold=4)  # four folds of 60 x 16 float32: 3840 bytes each
+    metadata = json.loads((task / "task_metadata.json").read_text())
+    # all four folds, plus each training set (two folds) copied into one array: 6 x 3840
+    monkeypatch.setattr(memory, "available_host_bytes", lambda: int(6 * 3840 / memory.HEADROOM))
+    assert why_not_in_memory(task, metadata, CPU) is None
+    monkeypatch.setattr(memory, "available_host_bytes", lambda: int(6 * 3840 / memory.HEADROOM) - 8)
+    assert why_not_in_memory(task, metadata, CPU) is not None
+    # on a GPU: the training folds and the validation fold at once
+    monkeypatch.setattr(memory, "available_host_bytes", lambda: 10 ** 9)
+    monkeypatch.setattr(memory, "available_device_bytes", lambda device: int(3 * 3840 / memory.HEADROOM) - 8)
+    assert "on cuda:0" in why_not_in_memory(task, metadata, torch.device("cuda:0"))
+    monkeypatch.setattr(memory, "available_device_bytes", lambda device: int(3 * 3840 / memory.HEADROOM))
+    assert why_not_in_memory(task, metadata, torch.device("cuda:0")) is None
+
+
+def test_a_task_too_large_for_memory_trains_from_the_memmap(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(memory, "available_host_bytes", lambda: 1000)
+    with caplog.at_level(logging.WARNING):
+        fallen_back = task_predictions(scene_task(tmp_path / "a"), grid="faster", grid_points=2, seed=3)
+    assert "read from the memmap on disk instead" in caplog.text and "synthetic" in caplog.text
+    cost = json.loads((tmp_path / "a/emb/mod/synthetic/cost.predictions.json").read_text())
+    assert cost["embeddings"] == "memmap"
+    monkeypatch.setattr(memory, "available_host_bytes", lambda: 10 ** 9)
+    memmapped = task_predictions(scene_task(tmp_path / "b"), grid="faster", grid_points=2, seed=3, in_memory=False)
+    scores = [{k: v for k, v in report["test"].items() if k != "time_in_min"} for report in (fallen_back, memmapped)]
+    assert scores[0] == scores[1], "the fallback is exactly --memmap"
+
+
+def test_stacked_memmaps_read_as_their_concatenation(tmp_path):
+    task = scene_task(tmp_path, kfold=3)
+    folds = [load_split(task, f"fold{i:02d}", in_memory=False) for i in range(3)]
+    stacked = concatenate(folds, "train")
+    assert isinstance(stacked.embeddings, StackedRows), "--memmap: training folds are not copied"
+    whole = np.concatenate([np.asarray(f.embeddings) for f in folds])
+    assert stacked.embeddings.shape == whole.shape and len(stacked.embeddings) == 180
+    rows = np.random.default_rng(0).permutation(180)[:50]
+    assert np.array_equal(stacked.embeddings[rows], whole[rows])
+    assert np.array_equal(stacked.embeddings[np.sort(rows)], whole[np.sort(rows)])
+    assert np.array_equal(stacked.embeddings[50:130], whole[50:130])
+    assert np.array_equal(stacked.targets, np.concatenate([f.targets for f in folds]))
+
+
+def test_kfold_task_trains_from_memmaps_as_in_memory(tmp_path):
+    tasks = [scene_task(tmp_path / kind, kfold=3) for kind in ("in_memory", "memmap")]
+    in_memory = task_predictions(tasks[0], grid="faster", grid_points=1, seed=2)
+    memmapped = task_predictions(tasks[1], grid="faster", grid_points=1, seed=2, in_memory=False)
+    for fold in ("fold00", "fold01", "fold02"):
+        assert memmapped[fold]["test_top1_acc"] == in_memory[fold]["test_top1_acc"]
+        probabilities = [np.load(task / f"{fold}.predictions.npz")["probabilities"] for task in tasks]
+        assert np.allclose(probabilities[0], probabilities[1], atol=1e-5)
