@@ -7,7 +7,9 @@ EMBEDDINGS_MODULE_DIR holds embedding task folders (e.g. the heareval output of
 benchmarks/embeddings.py: <work>/runs/hearbaseline-heareval/embeddings/hearbaseline). Both kits train on
 copies of the same folders with the same grid (event tasks: --event-grid) and the same seeds: the
 original fixes seed 42 in its code, so for other seeds it runs through a wrapper that replaces that
-constant (its grid sampling and training then follow the seed, as heareval's do).
+constant (its grid sampling and training then follow the seed, as heareval's do). heareval runs with
+--stop-on-nan-score, so that both kits stop a grid point at a validation check with no predicted event,
+as the original's early stopping does (--heareval-default-stopping: heareval trains on, as by default).
 
 The floor is the FLOPs of the epochs heareval actually trained (6 x rows x parameters per epoch, plus
 2 x rows x parameters per validation pass) divided by this machine's float32 matrix-multiply rate,
@@ -98,6 +100,8 @@ def main() -> None:
     parser.add_argument("--seeds", default="42", help="comma-separated seeds; each is a full run of both kits")
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--skip-peer", action="store_true")
+    parser.add_argument("--heareval-default-stopping", action="store_true",
+                        help="heareval without --stop-on-nan-score (it then trains on where the original stops)")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="heareval-bench-pred-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -115,7 +119,8 @@ def main() -> None:
         peaks = {"heareval": [], "original": []}
         scores = {"heareval": {}, "original": {}}
         for seed in [int(s) for s in args.seeds.split(",")]:
-            kits = [("heareval", [sys.executable, "-m", "heareval.predictions.runner", "--seed", str(seed)])]
+            stopping = [] if args.heareval_default_stopping else ["--stop-on-nan-score"]
+            kits = [("heareval", [sys.executable, "-m", "heareval.predictions.runner", "--seed", str(seed)] + stopping)]
             if peer:
                 kits.append(("original", original_command(peer, seed)))
             for kit, command in kits:

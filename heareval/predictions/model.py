@@ -99,8 +99,9 @@ class ShallowPredictor(L.LightningModule):
     the best check's weights in memory (no pickled checkpoints)."""
 
     def __init__(self, input_dim: int, n_labels: int, multiclass: bool, hp: GridPoint, maximize: bool,
-                 validation_x: Any, validator: Validator) -> None:
+                 validation_x: Any, validator: Validator, stop_on_nan_score: bool = False) -> None:
         super().__init__()
+        self.stop_on_nan_score = stop_on_nan_score
         self.net = build_network(input_dim, n_labels, hp)
         self.multiclass, self.hp, self.maximize = multiclass, hp, maximize
         self.loss = nn.CrossEntropyLoss() if multiclass else nn.BCEWithLogitsLoss()
@@ -145,6 +146,8 @@ class ShallowPredictor(L.LightningModule):
         score, details = self.validator(self.probabilities(self.validation_x))
         if math.isnan(score):  # e.g. no predicted events: the worst possible
             score = -math.inf if self.maximize else math.inf
+            if self.stop_on_nan_score:  # as the original kit's EarlyStopping (check_finite) did
+                self.trainer.should_stop = True
         self.validation_history.append((self.current_epoch, score))
         self.log("val_score", float(score) if math.isfinite(score) else (-1e9 if self.maximize else 1e9),
                  batch_size=1)

@@ -56,7 +56,8 @@ def embedding_task_dirs(targets: Sequence[str], embeddings_dir: str, task: str =
 def run_predictions(targets: Sequence[str], embeddings_dir: str = "embeddings", task: str = "all",
                     gpus: Optional[List[int]] = None, grid: str = "default", grid_points: int = 8, seed: int = 42,
                     deterministic: bool = True, in_memory: bool = True, seeds: int = 1,
-                    search_every_fold: bool = False, model_label: str = "", jobs: int = 1) -> List[Path]:
+                    search_every_fold: bool = False, model_label: str = "", jobs: int = 1,
+                    stop_on_nan_score: bool = False) -> List[Path]:
     """Train every task of `targets`: one at a time, or `jobs` at a time on each device (several GPUs: each)."""
     task_dirs = embedding_task_dirs(targets, embeddings_dir, task)
     for task_dir in task_dirs:
@@ -64,7 +65,8 @@ def run_predictions(targets: Sequence[str], embeddings_dir: str = "embeddings", 
             raise UserError(f"{task_dir}: embeddings are incomplete (no .done.embeddings); rerun the embeddings runner")
     devices = worker_devices(gpus, jobs)
     options = dict(grid=grid, grid_points=grid_points, seed=seed, deterministic=deterministic, in_memory=in_memory,
-                   seeds=seeds, search_every_fold=search_every_fold, model_label=model_label)
+                   seeds=seeds, search_every_fold=search_every_fold, model_label=model_label,
+                   stop_on_nan_score=stop_on_nan_score)
     todo = []
     for task_dir in task_dirs:
         if (task_dir / DONE_MARKER).is_file():
@@ -105,15 +107,18 @@ def run_predictions(targets: Sequence[str], embeddings_dir: str = "embeddings", 
 @click.option("--jobs", type=int, default=1, show_default=True,
               help="Tasks trained at once on each device (each GPU of --gpus, or the CPU), one process each.")
 @click.option("--search-every-fold", is_flag=True, help="k-fold tasks: grid search on every fold, not only the first.")
+@click.option("--stop-on-nan-score", is_flag=True,
+              help="Stop a grid point at the first validation score that is NaN (event tasks: no predicted event), "
+              "as the original kit did; by default it counts as the worst score and patience decides.")
 @click.option("--model", "model_path", default="", help="Accepted as the original kit writes it; only labels the run.")
 @report_user_errors
 def main(targets: Sequence[str], embeddings_dir: str, task: str, gpus: Optional[str], grid: str, grid_points: int,
          seed: int, seeds: int, deterministic: bool, in_memory: bool, jobs: int, search_every_fold: bool,
-         model_path: str) -> None:
+         stop_on_nan_score: bool, model_path: str) -> None:
     """Train shallow predictors on the embeddings of TARGETS (module names or embedding task folders)."""
     configure_logging()
     run_predictions(targets, embeddings_dir, task, parse_gpus(gpus), grid, grid_points, seed, deterministic,
-                    in_memory, seeds, search_every_fold, model_path, jobs)
+                    in_memory, seeds, search_every_fold, model_path, jobs, stop_on_nan_score)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ class Setup:
     devices: Any
     deterministic: bool
     in_memory: bool
+    stop_on_nan_score: bool = False
     primary: Any = None
     scores: list = field(default_factory=list)
 
@@ -113,7 +114,8 @@ def fit(setup: Setup, hp: GridPoint, train: SplitData, valid: SplitData, referen
     L.seed_everything(seed, workers=False, verbose=False)
     started = time.perf_counter()
     model = ShallowPredictor(train.embeddings.shape[1], len(setup.labels), setup.multiclass, hp,
-                             setup.primary.maximize, as_inputs(valid, setup), make_validator(setup, valid, reference))
+                             setup.primary.maximize, as_inputs(valid, setup), make_validator(setup, valid, reference),
+                             setup.stop_on_nan_score)
     batches = TensorBatches(as_inputs(train, setup), as_targets(train, setup.multiclass, setup.device),
                             hp["batch_size"], seed, setup.device)
     stopper = EarlyStopping("val_score", patience=hp["patience"], mode="max" if setup.primary.maximize else "min",
@@ -189,7 +191,7 @@ def clean_previous_outputs(task_dir: Path) -> None:
 def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8, seed: int = 42,
                      gpus: Optional[Sequence[int]] = None, deterministic: bool = True, in_memory: bool = True,
                      seeds: int = 1, search_every_fold: bool = False, model_label: str = "",
-                     progress: bool = True) -> Optional[Dict]:
+                     progress: bool = True, stop_on_nan_score: bool = False) -> Optional[Dict]:
     """Train, select and score one task; write its outputs. None if it was already done."""
     task_dir = Path(task_dir)
     if (task_dir / DONE_MARKER).is_file():
@@ -212,7 +214,7 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
                        "every task)", task_dir.name, too_large)
         in_memory = False
     setup = Setup(task_dir, metadata, labels, device, accelerator, devices, deterministic, in_memory,
-                  primary=score_function(evaluation[0], label_to_idx),
+                  stop_on_nan_score=stop_on_nan_score, primary=score_function(evaluation[0], label_to_idx),
                   scores=[score_function(name, label_to_idx) for name in evaluation])
     # The splits load side by side: file reads release the GIL (an event task's load: 1.3-1.7x faster).
     with ThreadPoolExecutor(min(4, len(metadata["splits"]))) as pool:
@@ -297,6 +299,7 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
     write_json(task_dir / "cost.predictions.json", cost, indent=2)
     write_json(task_dir / DONE_MARKER, {"time": cost["wall_seconds"], "embedding_path": str(task_dir),
                                         "grid": grid, "grid_points": len(points), "device": str(device),
+                                        "stop_on_nan_score": stop_on_nan_score,
                                         "gpu_max_mem": cost["peak_gpu_memory_mb"]})
     return report
 

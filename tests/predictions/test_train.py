@@ -13,6 +13,7 @@ from scipy.ndimage import median_filter
 
 from heareval.errors import UserError
 from heareval.predictions import grid as grid_module
+from heareval.predictions import train as train_module
 from heareval.predictions.postprocess import file_frames, predicted_events
 from heareval.predictions.train import DONE_MARKER, FitResult, select_best, task_predictions
 from tests.conftest import task_dir_of
@@ -150,6 +151,21 @@ def test_model_selection_picks_the_best_validation_point_on_a_planted_case(tmp_p
     fake = [FitResult({"i": i}, 0, v, 0, 0, 0.0, {}, None) for i, v in enumerate([0.2, math.nan, 0.7, 0.7])]
     assert select_best(fake, maximize=True).hparams == {"i": 2}
     assert select_best(fake, maximize=False).hparams == {"i": 0}
+
+
+@pytest.mark.parametrize("stop_on_nan_score", [False, True])
+def test_a_nan_validation_score_stops_training_only_when_asked(tmp_path, monkeypatch, stop_on_nan_score):
+    grid = {**grid_module.GRIDS["faster"], "hidden_layers": [1], "hidden_dim": [64], "patience": [2],
+            "max_epochs": [8], "check_val_every_n_epoch": [1]}
+    monkeypatch.setitem(grid_module.GRIDS, "nan", grid)
+    monkeypatch.setattr(train_module, "make_validator", lambda *args: lambda probabilities: (math.nan, {}))
+    task = scene_task(tmp_path)
+    task_predictions(task, grid="nan", grid_points=2, seed=3, stop_on_nan_score=stop_on_nan_score)
+    points = json.loads((task / "grid-points.json").read_text())
+    assert all(p["validation_score"] == -math.inf for p in points), "NaN counts as the worst score"
+    # stopped at the first check, as the original kit did; else patience (2 checks after the first) decides
+    assert [p["epochs_trained"] for p in points] == ([1, 1] if stop_on_nan_score else [3, 3])
+    assert json.loads((task / DONE_MARKER).read_text())["stop_on_nan_score"] is stop_on_nan_score
 
 
 def one_file_events(probabilities: np.ndarray, times: np.ndarray, labels: list, **params) -> list:
