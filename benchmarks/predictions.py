@@ -11,17 +11,19 @@ constant (its grid sampling and training then follow the seed, as heareval's do)
 --stop-on-nan-score, so that both kits stop a grid point at a validation check with no predicted event,
 as the original's early stopping does (--heareval-default-stopping: heareval trains on, as by default).
 
-The floor is the FLOPs of the epochs heareval actually trained (6 x rows x parameters per epoch, plus
-2 x rows x parameters per validation pass) divided by this machine's float32 matrix-multiply rate,
-measured in the same run: `floor` at the peak rate (a 1024 x D by D x 1024 product), `shape floor` at the
-rate this machine reaches for each layer's own shape (narrow layers, such as a 4096 -> 11 output, run far
-below the peak). The bf16 autocast rate is printed beside float32's, as the reason for the precision used.
+The floor is the FLOPs of the epochs a kit actually trained (6 x rows x parameters per epoch, plus
+2 x rows x parameters per validation pass; the original's epochs are read from its Lightning logs)
+divided by this machine's float32 matrix-multiply rate, measured in the same run: `floor` at the peak
+rate (a 1024 x D by D x 1024 product), `shape floor` at the rate this machine reaches for each layer's
+own shape (narrow layers, such as a 4096 -> 11 output, run far below the peak). Early stopping can end
+the two kits' fits at different epochs, so the medians line also compares wall / floor: the speed-up per
+unit of work. The bf16 autocast rate is printed beside float32's, as the reason for the precision used.
 """
 
 import argparse
+import csv
 import functools
 import json
-import math
 import os
 import shutil
 import statistics
@@ -55,15 +57,32 @@ def layer_shapes(dim: int, labels: int, hp: dict) -> list:
     return list(zip(widths[:-1], widths[1:]))
 
 
-def floor_seconds(task: Path) -> tuple:
-    """(floor at the peak rate, floor at each layer shape's own rate) for the grid points heareval trained."""
+def heareval_fits(task: Path) -> list:
+    """(hyperparameters, epochs trained) of each grid point heareval trained."""
+    points = json.loads((task / "grid-points.json").read_text())
+    return [(point["hparams"], point["epochs_trained"]) for point in points]
+
+
+def original_fits(task: Path) -> list:
+    """(hyperparameters, epochs trained) of each fit the original trained, from its Lightning logs."""
+    fits = []
+    for version in sorted((task / "lightning_logs").glob("version_*")):
+        hparams = dict(line.split(": ", 1) for line in (version / "hparams.yaml").read_text().splitlines()
+                       if ": " in line)
+        hp = {key: int(hparams[key]) for key in ("hidden_layers", "hidden_dim", "check_val_every_n_epoch")}
+        with open(version / "metrics.csv") as f:
+            epochs = [int(float(row["epoch"])) for row in csv.DictReader(f) if row.get("epoch")]
+        fits.append((hp, max(epochs) + 1))
+    return fits
+
+
+def floor_seconds(task: Path, fits: list) -> tuple:
+    """(floor at the peak rate, floor at each layer shape's own rate) of the fits (hyperparameters, epochs)."""
     dims = {s: json.loads((task / f"{s}.embedding-dimensions.json").read_text()) for s in ("train", "valid")}
     labels = len((task / "labelvocabulary.csv").read_text().splitlines()) - 1
     peak = matmul_rate(dims["train"][1], 1024) * 1e9
     at_peak = at_shape = 0.0
-    for point in json.loads((task / "grid-points.json").read_text()):
-        hp = point["hparams"]
-        epochs = point["epochs_trained"]
+    for hp, epochs in fits:
         checks = epochs // hp["check_val_every_n_epoch"]
         for inputs, outputs in layer_shapes(dims["train"][1], labels, hp):
             parameters = inputs * outputs + outputs
@@ -117,6 +136,7 @@ def main() -> None:
         grid = args.event_grid if metadata["embedding_type"] == "event" else args.grid
         walls = {"heareval": [], "original": []}
         peaks = {"heareval": [], "original": []}
+        floors = {"heareval": [], "original": []}
         scores = {"heareval": {}, "original": {}}
         for seed in [int(s) for s in args.seeds.split(",")]:
             stopping = [] if args.heareval_default_stopping else ["--stop-on-nan-score"]
@@ -136,7 +156,9 @@ def main() -> None:
                     continue
                 walls[kit].append(result["wall_s"])
                 peaks[kit].append(result["peak_rss_mb"])
-                floor, shape_floor = floor_seconds(task) if kit == "heareval" else (math.nan, math.nan)
+                floor, shape_floor = floor_seconds(task, heareval_fits(task) if kit == "heareval" else
+                                                   original_fits(task))
+                floors[kit].append(floor)
                 test = {k[5:]: v for k, v in test_scores(task).items() if k[5:] in metadata["evaluation"]}
                 for name, value in test.items():
                     scores[kit].setdefault(name, []).append(value)
@@ -146,8 +168,10 @@ def main() -> None:
         if walls["heareval"] and walls["original"]:
             ratio = statistics.median(walls["original"]) / statistics.median(walls["heareval"])
             memory = statistics.median(peaks["heareval"]) / statistics.median(peaks["original"])
-            print(f"{source.name:24s} medians: original wall / heareval wall = {ratio:.2f}x, heareval peak memory / "
-                  f"original = {memory:.2f} (grid {grid})")
+            per_work = (statistics.median(w / f for w, f in zip(walls["original"], floors["original"]))
+                        / statistics.median(w / f for w, f in zip(walls["heareval"], floors["heareval"])))
+            print(f"{source.name:24s} medians: original wall / heareval wall = {ratio:.2f}x, per unit of work "
+                  f"(wall / floor) = {per_work:.2f}x, heareval peak memory / original = {memory:.2f} (grid {grid})")
         for kit, by_score in scores.items():
             if by_score:
                 print(f"{source.name:24s} {kit:10s} test over {len(walls[kit])} seed(s): " + ", ".join(
