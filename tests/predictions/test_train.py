@@ -294,10 +294,10 @@ def test_cli_takes_module_names_or_task_folders(tmp_path):
     emb = tmp_path / "emb"
     folders = [str(p) for p in sorted((emb / "mod").iterdir())]
     result = subprocess.run([sys.executable, "-m", "heareval.predictions.runner", *folders, "--grid", "faster",
-                             "--grid-points", "1", "--model", "weights.pt", "--gpus", "0"],
+                             "--grid-points", "1", "--model", "weights.pt", "--gpus", "0", "--stop-on-nan-score"],
                             capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert all((emb / "mod" / n / DONE_MARKER).is_file() for n in ("one", "two"))
+    assert all(json.loads((emb / "mod" / n / DONE_MARKER).read_text())["stop_on_nan_score"] for n in ("one", "two"))
     result = subprocess.run([sys.executable, "-m", "heareval.predictions.runner", "mod", "--embeddings-dir", str(emb)],
                             capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert result.returncode == 0 and result.stderr.count("skipped (done)") == 2
