@@ -17,9 +17,29 @@ def size_text(size: int) -> str:
     return f"{size / GIB:.1f} GiB" if size >= GIB else f"{size / 1024 ** 2:.1f} MiB"
 
 
+def container_room(cgroup: Path) -> Optional[int]:
+    """What this container's memory limit still allows, from cgroup v2 (or v1) files; None without a limit.
+    Page cache counts as free: the kernel reclaims it before it reaches the limit."""
+    if (cgroup / "memory.max").is_file():
+        limit_file, usage_file, stat_file, cache_key = "memory.max", "memory.current", "memory.stat", "file"
+    else:
+        cgroup = cgroup / "memory"
+        limit_file, usage_file, stat_file, cache_key = ("memory.limit_in_bytes", "memory.usage_in_bytes",
+                                                        "memory.stat", "total_cache")
+    try:
+        limit = (cgroup / limit_file).read_text().strip()
+        if limit == "max" or int(limit) >= 2 ** 62:  # v1 writes "no limit" as a huge number
+            return None
+        used = int((cgroup / usage_file).read_text())
+        stat = dict(line.split() for line in (cgroup / stat_file).read_text().splitlines())
+        return int(limit) - (used - int(stat.get(cache_key, 0)))
+    except (OSError, ValueError):
+        return None
+
+
 def available_host_bytes(proc: Path = Path("/proc"), cgroup: Path = Path("/sys/fs/cgroup")) -> Optional[int]:
-    """Memory the system can give without swapping (MemAvailable), capped by this container's cgroup v2
-    limit (less what the container holds that cannot be reclaimed: its page cache can). None if unknown."""
+    """Memory the system can give without swapping (MemAvailable), capped by this container's limit.
+    None if unknown."""
     available: Optional[int] = None
     try:
         for line in (proc / "meminfo").read_text().splitlines():
@@ -27,15 +47,9 @@ def available_host_bytes(proc: Path = Path("/proc"), cgroup: Path = Path("/sys/f
                 available = int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
-    try:
-        limit = (cgroup / "memory.max").read_text().strip()
-        if limit != "max":
-            used = int((cgroup / "memory.current").read_text())
-            stat = dict(line.split() for line in (cgroup / "memory.stat").read_text().splitlines())
-            room = int(limit) - (used - int(stat.get("file", 0)))
-            available = room if available is None else min(available, room)
-    except (OSError, ValueError):
-        pass
+    room = container_room(cgroup)
+    if room is not None:
+        available = room if available is None else min(available, room)
     return available
 
 

@@ -4,6 +4,7 @@ import json
 import logging
 
 import numpy as np
+import pytest
 import torch
 
 from heareval.predictions import memory
@@ -15,27 +16,36 @@ from tests.predictions.test_train import scene_task
 CPU = torch.device("cpu")
 
 
-def fake_system(tmp_path, meminfo_kb=None, limit=None, current=0, file_cache=0):
+def fake_system(tmp_path, meminfo_kb=None, limit=None, current=0, file_cache=0, cgroup_version=2):
     proc, cgroup = tmp_path / "proc", tmp_path / "cgroup"
     proc.mkdir(parents=True)
     cgroup.mkdir()
     if meminfo_kb is not None:
         (proc / "meminfo").write_text(f"MemTotal: 99999999 kB\nMemAvailable: {meminfo_kb} kB\n")
-    if limit is not None:
+    if limit is not None and cgroup_version == 2:
         (cgroup / "memory.max").write_text(f"{limit}\n")
         (cgroup / "memory.current").write_text(f"{current}\n")
         (cgroup / "memory.stat").write_text(f"anon {current - file_cache}\nfile {file_cache}\n")
+    if limit is not None and cgroup_version == 1:
+        (cgroup / "memory").mkdir()
+        (cgroup / "memory" / "memory.limit_in_bytes").write_text(f"{limit}\n")
+        (cgroup / "memory" / "memory.usage_in_bytes").write_text(f"{current}\n")
+        (cgroup / "memory" / "memory.stat").write_text(f"cache 1\ntotal_cache {file_cache}\n")
     return proc, cgroup
 
 
-def test_available_host_memory_is_memavailable_capped_by_the_container_limit(tmp_path):
-    assert available_host_bytes(*fake_system(tmp_path / "a", meminfo_kb=4 * 1024 ** 2)) == 4 * GIB
-    assert available_host_bytes(*fake_system(tmp_path / "b", meminfo_kb=4 * 1024 ** 2, limit="max")) == 4 * GIB
+@pytest.mark.parametrize("cgroup_version", [2, 1])
+def test_available_host_memory_is_memavailable_capped_by_the_container_limit(tmp_path, cgroup_version):
+    def available(name, **limits):
+        return available_host_bytes(*fake_system(tmp_path / name, cgroup_version=cgroup_version, **limits))
+
+    assert available("a", meminfo_kb=4 * 1024 ** 2) == 4 * GIB
+    unlimited = "max" if cgroup_version == 2 else 2 ** 63 - 4096
+    assert available("b", meminfo_kb=4 * 1024 ** 2, limit=unlimited) == 4 * GIB
     # a 2 GiB container holding 1.5 GiB, 1 GiB of it page cache (reclaimable): 1.5 GiB of room
-    capped = fake_system(tmp_path / "c", meminfo_kb=4 * 1024 ** 2, limit=2 * GIB, current=GIB * 3 // 2,
-                         file_cache=GIB)
-    assert available_host_bytes(*capped) == GIB * 3 // 2
-    assert available_host_bytes(*fake_system(tmp_path / "d")) is None
+    assert available("c", meminfo_kb=4 * 1024 ** 2, limit=2 * GIB, current=GIB * 3 // 2,
+                     file_cache=GIB) == GIB * 3 // 2
+    assert available("d") is None
 
 
 def test_a_task_larger_than_memory_is_reported_with_its_sizes(tmp_path, monkeypatch):
