@@ -42,12 +42,11 @@ def embedding_matrix(task_dir: Path, split: str, in_memory: bool) -> np.ndarray:
     if not matrix_path.is_file():
         raise UserError(f"missing embedding file: {matrix_path}")
     rows, dimension = embedding_shape(task_dir, split)
-    dims_path = task_dir / f"{split}.embedding-dimensions.json"
     expected = rows * dimension * 4
     actual = matrix_path.stat().st_size
     if actual != expected:
-        raise UserError(f"{matrix_path} holds {actual} bytes but {dims_path.name} says {rows} x {dimension} "
-                        f"float32 ({expected} bytes): truncated or mismatched")
+        raise UserError(f"{matrix_path} holds {actual} bytes but {split}.embedding-dimensions.json says "
+                        f"{rows} x {dimension} float32 ({expected} bytes): truncated or mismatched")
     if rows == 0:
         raise UserError(f"{matrix_path} holds no embeddings")
     if in_memory:  # one read of the file, then checked in memory
