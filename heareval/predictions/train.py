@@ -4,18 +4,17 @@ import gc
 import logging
 import math
 import shutil
-import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import lightning as L
 import numpy as np
 import torch
-from lightning.pytorch.callbacks import EarlyStopping
 from lightning.pytorch.loggers import CSVLogger
+from torch import nn
 from tqdm import tqdm
 
 from heareval.atomic import atomic_path, remove_path, write_json
@@ -25,7 +24,8 @@ from heareval.predictions.data import SplitData, concatenate, load_split, split_
 from heareval.predictions.grid import EVENT_POSTPROCESSING_GRID, GRIDS, GridPoint, expand, sample_grid
 from heareval.predictions.layout import DONE_MARKER, arrangements
 from heareval.predictions.memory import why_not_in_memory
-from heareval.predictions.model import ShallowPredictor, TensorBatches, Validator
+from heareval.predictions.model import BUNDLE_PARAMETERS, PredictorBundle, TensorBatches, Validator, parameter_count
+from heareval.predictions.model import probabilities as predict
 from heareval.predictions.postprocess import file_frames, predicted_events
 from heareval.predictions.workers import resolve_device
 from heareval.score import EVENT, SCENE, is_better, primary_value, score_function
@@ -103,26 +103,43 @@ class FitResult:
     validation_score: float
     best_epoch: int
     epochs_trained: int
-    seconds: float
+    seconds: float  # from the start of the side-by-side fit until this point stopped
     details: Dict[str, Any]
-    model: Optional[ShallowPredictor]
+    model: Optional[nn.Module]  # the network with its best check's weights
 
 
-def fit(setup: Setup, hp: GridPoint, train: SplitData, valid: SplitData, reference: Optional[Dict[str, Any]],
-        seed: int, log_dir: Path, log_name: str) -> FitResult:
-    """Train one grid point with early stopping on the primary validation score."""
+def side_by_side(points: List[GridPoint], input_dim: int, n_labels: int) -> List[List[int]]:
+    """Consecutive grid points grouped to train side by side: the same batch size (so the same batches),
+    and at most BUNDLE_PARAMETERS parameters together (wide networks gain nothing from sharing a batch
+    but would hold all their optimizer states at once)."""
+    groups: List[List[int]] = []
+    total = 0
+    for i, hp in enumerate(points):
+        size = parameter_count(input_dim, n_labels, hp)
+        if groups and points[groups[-1][0]]["batch_size"] == hp["batch_size"] and total + size <= BUNDLE_PARAMETERS:
+            groups[-1].append(i)
+            total += size
+        else:
+            groups.append([i])
+            total = size
+    return groups
+
+
+def fit(setup: Setup, points: List[GridPoint], train: SplitData, valid: SplitData,
+        reference: Optional[Dict[str, Any]], seed: int, log_dir: Path, log_name: str, names: List[str],
+        on_stop: Optional[Callable[[int, float], None]] = None) -> List[FitResult]:
+    """Train grid points side by side on the same batches, each with early stopping on the primary
+    validation score; one result per point, in order."""
     L.seed_everything(seed, workers=False, verbose=False)
-    started = time.perf_counter()
-    model = ShallowPredictor(train.embeddings.shape[1], len(setup.labels), setup.multiclass, hp,
+    bundle = PredictorBundle(train.embeddings.shape[1], len(setup.labels), setup.multiclass, points, seed,
                              setup.primary.maximize, as_inputs(valid, setup), make_validator(setup, valid, reference),
-                             setup.stop_on_nan_score)
+                             setup.stop_on_nan_score, names, on_stop)
     batches = TensorBatches(as_inputs(train, setup), as_targets(train, setup.multiclass, setup.device),
-                            hp["batch_size"], seed, setup.device)
-    stopper = EarlyStopping("val_score", patience=hp["patience"], mode="max" if setup.primary.maximize else "min",
-                            check_finite=False)
-    trainer = L.Trainer(max_epochs=hp["max_epochs"], check_val_every_n_epoch=hp["check_val_every_n_epoch"],
+                            points[0]["batch_size"], seed, setup.device)
+    trainer = L.Trainer(max_epochs=max(hp["max_epochs"] for hp in points),
+                        check_val_every_n_epoch=math.gcd(*(hp["check_val_every_n_epoch"] for hp in points)),
                         accelerator=setup.accelerator, devices=setup.devices, deterministic=setup.deterministic,
-                        callbacks=[stopper], logger=CSVLogger(str(log_dir), name="", version=log_name),
+                        logger=CSVLogger(str(log_dir), name="", version=log_name),
                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
                         num_sanity_val_steps=0, log_every_n_steps=1)
     with warnings.catch_warnings():
@@ -130,19 +147,20 @@ def fit(setup: Setup, hp: GridPoint, train: SplitData, valid: SplitData, referen
         warnings.filterwarnings("ignore", ".*Total length of `.*` across ranks is zero.*")
         warnings.filterwarnings("ignore", ".*is an invalid configuration.*")
         warnings.filterwarnings("ignore", ".*treespec.*")
-        trainer.fit(model, train_dataloaders=batches, val_dataloaders=[0])
-    model.restore_best()
+        trainer.fit(bundle, train_dataloaders=batches, val_dataloaders=[0])
+    results = [FitResult(member.hp, seed, member.best_score, member.best_epoch,
+                         member.epochs_trained or trainer.current_epoch, member.seconds, member.best_details,
+                         bundle.best_network(i)) for i, member in enumerate(bundle.members)]
     # The trainer holds the optimizer's state, and on a GPU validation_x is a device copy of the validation
-    # set: a kept model (the leading grid point's) holds neither.
-    model.best_state, model.trainer, model.validation_x = None, None, None
-    return FitResult(hp, seed, model.best_score, model.best_epoch, trainer.current_epoch,
-                     time.perf_counter() - started, model.best_details, model)
+    # set: the kept networks hold neither.
+    bundle.validation_x = None
+    return results
 
 
 def test_scores(setup: Setup, result: FitResult, test: SplitData, reference: Optional[Dict[str, Any]]
                 ) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     """(every task score on the test split, the stored predictions)."""
-    probabilities = result.model.probabilities(as_inputs(test, setup))
+    probabilities = predict(result.model, as_inputs(test, setup), setup.multiclass, setup.device)
     scores: Dict[str, Any] = {}
     stored: Dict[str, Any] = {"probabilities": probabilities, "targets": test.targets}
     if setup.is_event:
@@ -240,31 +258,37 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
             reference_valid, reference_test = events.get(arrangement.valid), events.get(arrangement.test)
             searched: Optional[FitResult] = None
             if best_hp is None or search_every_fold:
-                results = []
-                bar = tqdm(points, desc=f"{task_dir.name} {arrangement.name} grid", unit="point", leave=False,
-                           disable=not progress)
-                for i, hp in enumerate(bar):
-                    result = fit(setup, hp, train, valid, reference_valid, seed, out / "logs",
-                                 f"{arrangement.name}-gridpoint{i:02d}")
-                    results.append(result)
-                    grid_records.append({"split": arrangement.name, "grid_point": i, "hparams": hp,
-                                         "validation_score": result.validation_score, "best_epoch": result.best_epoch,
-                                         "epochs_trained": result.epochs_trained, "seconds": result.seconds,
-                                         "postprocessing": result.details.get("postprocessing")})
-                    bar.set_postfix(val=f"{result.validation_score:.4f}")
+                results: List[FitResult] = []
+                bar = tqdm(total=len(points), desc=f"{task_dir.name} {arrangement.name} grid", unit="point",
+                           leave=False, disable=not progress)
+
+                def stopped(_: int, score: float) -> None:
+                    bar.update()
+                    bar.set_postfix(val=f"{score:.4f}")
+
+                for group in side_by_side(points, train.embeddings.shape[1], len(labels)):
+                    results += fit(setup, [points[i] for i in group], train, valid, reference_valid, seed,
+                                   out / "logs", f"{arrangement.name}-gridpoints{group[0]:02d}-{group[-1]:02d}",
+                                   [f"gridpoint{i:02d}" for i in group], stopped)
                     leader = select_best(results, setup.primary.maximize)
-                    for other in results:  # only the leading point's model is kept: memory stays flat
+                    for other in results:  # only the leading point's network is kept: memory stays flat
                         if other is not leader:
                             other.model = None
                     gc.collect()
+                bar.close()
+                for i, result in enumerate(results):
+                    grid_records.append({"split": arrangement.name, "grid_point": i, "hparams": result.hparams,
+                                         "validation_score": result.validation_score, "best_epoch": result.best_epoch,
+                                         "epochs_trained": result.epochs_trained, "seconds": result.seconds,
+                                         "postprocessing": result.details.get("postprocessing")})
                 searched = select_best(results, setup.primary.maximize)
                 best_hp = searched.hparams
             runs: List[Tuple[Dict[str, Any], Dict[str, Any], FitResult]] = []
             for repeat in range(seeds):
                 run_seed = seed + repeat
                 result = searched if (repeat == 0 and searched is not None) else fit(
-                    setup, best_hp, train, valid, reference_valid, run_seed, out / "logs",
-                    f"{arrangement.name}-final-seed{run_seed}")
+                    setup, [best_hp], train, valid, reference_valid, run_seed, out / "logs",
+                    f"{arrangement.name}-final-seed{run_seed}", ["final"])[0]
                 scores, stored = test_scores(setup, result, test, reference_test)
                 result.model = None
                 runs.append((scores, stored, result))

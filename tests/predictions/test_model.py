@@ -49,11 +49,11 @@ def test_fused_adam_makes_the_same_updates_as_the_default_adam():
             optimizer.step()
         return optimizer, torch.cat([p.detach().flatten() for p in net.parameters()])
 
-    fused, fused_weights = train(lambda parameters: fused_adam(parameters, 1e-2))
+    fused, fused_weights = train(lambda parameters: fused_adam([{"params": parameters, "lr": 1e-2}]))
     _, default_weights = train(lambda parameters: torch.optim.Adam(parameters, lr=1e-2))
     assert fused.defaults["fused"], "this torch (>= 2.4) has the fused kernel for CPU parameters"
     torch.testing.assert_close(fused_weights, default_weights, rtol=1e-5, atol=1e-6)
-    assert not torch.equal(fused_weights, train(lambda parameters: fused_adam(parameters, 1e-3))[1])
+    assert not torch.equal(fused_weights, train(lambda parameters: fused_adam([{"params": parameters, "lr": 1e-3}]))[1])
 
 
 def test_layers_are_initialized_as_hear_2021_did():

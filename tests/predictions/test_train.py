@@ -78,7 +78,9 @@ def test_scene_multiclass_small_task(baseline_embeddings, copy_task, learning_gr
     points = json.loads((task / "grid-points.json").read_text())
     assert len(points) == 2 and all({"hparams", "validation_score", "epochs_trained", "seconds"} <= set(p)
                                     for p in points)
-    assert (task / "logs" / "test-gridpoint00" / "metrics.csv").is_file()
+    with open(task / "logs" / "test-gridpoints00-01" / "metrics.csv") as log:  # the two points side by side
+        assert {"gridpoint00/val_score", "gridpoint01/val_score", "gridpoint01/train_loss"} <= set(log.readline()
+                                                                                                   .strip().split(","))
     scores = json.loads((task / "test.predicted-scores.json").read_text())
     assert scores["score_mode"] == "max" and "validation_score" in scores["test"]
     assert task_predictions(task, grid=learning_grid, grid_points=2) is None, "a done task is skipped"
@@ -151,6 +153,33 @@ def test_model_selection_picks_the_best_validation_point_on_a_planted_case(tmp_p
     fake = [FitResult({"i": i}, 0, v, 0, 0, 0.0, {}, None) for i, v in enumerate([0.2, math.nan, 0.7, 0.7])]
     assert select_best(fake, maximize=True).hparams == {"i": 2}
     assert select_best(fake, maximize=False).hparams == {"i": 0}
+
+
+def test_grid_points_trained_side_by_side_train_as_they_would_alone(tmp_path, monkeypatch):
+    """Each point keeps its own learning rate, cadence, patience, maximum epochs and best weights; narrow
+    first layers (32 units, none) run as one product, a wide one (300) alone. Without dropout the only
+    difference is rounding."""
+    grid = {**grid_module.DEFAULT_GRID, "hidden_layers": [0, 1], "hidden_dim": [32, 300], "dropout": [0.0],
+            "lr": [1e-3, 3.2e-3], "patience": [1, 3], "max_epochs": [4, 9], "check_val_every_n_epoch": [1, 2],
+            "batch_size": [32]}
+    monkeypatch.setitem(grid_module.GRIDS, "mixed", grid)
+    side_by_side = task_predictions(scene_task(tmp_path / "a", multilabel=True), grid="mixed", grid_points=6, seed=4)
+    monkeypatch.setattr(train_module, "BUNDLE_PARAMETERS", 0)  # every point alone
+    alone = task_predictions(scene_task(tmp_path / "b", multilabel=True), grid="mixed", grid_points=6, seed=4)
+    together = json.loads((tmp_path / "a/emb/mod/synthetic/grid-points.json").read_text())
+    apart = json.loads((tmp_path / "b/emb/mod/synthetic/grid-points.json").read_text())
+    assert len(list((tmp_path / "a/emb/mod/synthetic/logs").iterdir())) == 1
+    assert len(list((tmp_path / "b/emb/mod/synthetic/logs").iterdir())) == 6
+    assert len({json.dumps(p["hparams"]) for p in together}) == 6
+    assert len({p["epochs_trained"] for p in together}) > 1, "the points stop at different epochs"
+    for a, b in zip(together, apart):
+        assert a["hparams"] == b["hparams"]
+        assert (a["epochs_trained"], a["best_epoch"]) == (b["epochs_trained"], b["best_epoch"])
+        assert a["validation_score"] == pytest.approx(b["validation_score"], abs=1e-6)
+        assert a["epochs_trained"] <= a["hparams"]["max_epochs"]
+    assert side_by_side["test"]["test_mAP"] == pytest.approx(alone["test"]["test_mAP"], abs=1e-6)
+    stored = [np.load(tmp_path / f"{run}/emb/mod/synthetic/test.predictions.npz")["probabilities"] for run in "ab"]
+    np.testing.assert_allclose(stored[0], stored[1], atol=1e-5)
 
 
 @pytest.mark.parametrize("stop_on_nan_score", [False, True])
