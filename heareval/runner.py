@@ -126,6 +126,8 @@ class PredictTask(ModuleTaskStage):
     grid_points = luigi.IntParameter(default=8)
     seed = luigi.IntParameter(default=42)
     seeds = luigi.IntParameter(default=1)
+    search_every_fold = luigi.BoolParameter(default=False)
+    stop_on_nan_score = luigi.BoolParameter(default=False)
     gpus = luigi.Parameter(default="", significant=False)
 
     def requires(self) -> EmbedTask:
@@ -139,7 +141,8 @@ class PredictTask(ModuleTaskStage):
             from heareval.predictions.train import task_predictions
         gpus = json.loads(self.gpus) if self.gpus else None
         task_predictions(self.embedding_task_dir, self.grid, self.grid_points, self.seed, gpus, seeds=self.seeds,
-                         model_label=self.model_path)
+                         search_every_fold=self.search_every_fold, model_label=self.model_path,
+                         stop_on_nan_score=self.stop_on_nan_score)
         record_run(self.embeddings_dir, "predictions", self.module, self.task_dir_name)
 
 
@@ -161,7 +164,8 @@ def benchmark(modules: Sequence[str], tasks: Sequence[str], until: str = "evalua
               model_path: str = "", model_options: Optional[Dict[str, Any]] = None, grid: str = "default",
               grid_points: int = 8, seed: int = 42, seeds: int = 1, device: str = "", gpus: str = "",
               num_workers: int = 1, scheduler_host: Optional[str] = None, scheduler_port: int = 8082,
-              verbose: bool = False) -> Dict[str, Dict[str, Any]]:
+              verbose: bool = False, search_every_fold: bool = False,
+              stop_on_nan_score: bool = False) -> Dict[str, Dict[str, Any]]:
     """Run the DAG up to `until`; return {module: {task: evaluation}} (empty before the evaluation stage)."""
     if until not in STAGES:
         raise UserError(f"--until {until!r}: one of {', '.join(STAGES)}")
@@ -198,7 +202,8 @@ def benchmark(modules: Sequence[str], tasks: Sequence[str], until: str = "evalua
                 params: Dict[str, Any] = dict(module=module, task_name=name, model_path=model_path,
                                               model_options=options_json, embeddings_dir=embeddings_dir, **common)
                 if until != "embeddings":
-                    params.update(grid=grid, grid_points=grid_points, seed=seed, seeds=seeds, gpus=gpus)
+                    params.update(grid=grid, grid_points=grid_points, seed=seed, seeds=seeds, gpus=gpus,
+                                  search_every_fold=search_every_fold, stop_on_nan_score=stop_on_nan_score)
                 if until == "embeddings":
                     params.update(device=device)
                 targets.append(stage_class(**params))
@@ -229,6 +234,8 @@ def benchmark(modules: Sequence[str], tasks: Sequence[str], until: str = "evalua
 @click.option("--grid-points", type=int, default=8, show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--seeds", type=int, default=1, show_default=True)
+@click.option("--search-every-fold", is_flag=True, help="k-fold tasks: grid search on every fold.")
+@click.option("--stop-on-nan-score", is_flag=True, help="Stop a grid point at a NaN validation score, as the original.")
 @click.option("--device", default="", help="Embedding device (default: cuda when available).")
 @click.option("--gpus", default="", help="Training GPUs as for the predictions runner (default: automatic).")
 @click.option("--num-workers", type=int, default=1, show_default=True, help="Luigi worker processes on this machine.")
@@ -241,14 +248,16 @@ def benchmark(modules: Sequence[str], tasks: Sequence[str], until: str = "evalua
 def main(modules: Sequence[str], task_names: str, until: str, small: bool, mode: Optional[str],
          sample_rates: Sequence[str], work_dir: str, tasks_dir: str, embeddings_dir: str, mirror: str,
          model_path: str, model_options: Optional[str], grid: str, grid_points: int, seed: int, seeds: int,
-         device: str, gpus: str, num_workers: int, scheduler_host: Optional[str], scheduler_port: int, output: str,
-         table_path: Optional[Path], verbose: bool) -> None:
+         search_every_fold: bool, stop_on_nan_score: bool, device: str, gpus: str, num_workers: int,
+         scheduler_host: Optional[str], scheduler_port: int, output: str, table_path: Optional[Path],
+         verbose: bool) -> None:
     """Run the four stages for MODULES x TASKS."""
     tasks = [t for part in task_names.split(",") for t in selected_tasks(part.strip())]
     rates = parse_rates(sample_rates) if sample_rates else None
     results = benchmark(modules, list(dict.fromkeys(tasks)), until, small, mode, rates, work_dir, tasks_dir,
                         embeddings_dir, mirror, model_path, parse_model_options(model_options), grid, grid_points,
-                        seed, seeds, device, gpus, num_workers, scheduler_host, scheduler_port, verbose)
+                        seed, seeds, device, gpus, num_workers, scheduler_host, scheduler_port, verbose,
+                        search_every_fold, stop_on_nan_score)
     if results:
         publish(results, Path(output), table_path)
     else:

@@ -108,3 +108,26 @@ def test_several_gpus_are_refused_with_the_way_to_use_them(tmp_path, gpus):
     with pytest.raises(UserError, match="one process per GPU"):
         benchmark(["heareval.baseline"], ["speech_commands"], gpus=gpus, tasks_dir=str(tmp_path / "tasks"))
     assert not (tmp_path / "tasks").exists()
+
+
+def test_training_options_reach_each_task_from_the_command_line(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    import heareval.predictions.train as train
+    from heareval import runner
+
+    calls = []
+    monkeypatch.setattr(runner, "run_luigi", lambda targets, *args: calls.extend(targets))
+    monkeypatch.setattr(runner, "module_sample_rate", lambda *args: 16000)
+    result = CliRunner().invoke(runner.main, ["heareval.baseline", "--tasks", "speech_commands", "--small",
+                                              "--until", "predictions", "--search-every-fold", "--stop-on-nan-score",
+                                              "--work-dir", str(tmp_path / "w"), "--tasks-dir", str(tmp_path / "t"),
+                                              "--embeddings-dir", str(tmp_path / "e")])
+    assert result.exit_code == 0, result.output
+    (task,) = calls
+    assert task.search_every_fold and task.stop_on_nan_score
+    received = {}
+    monkeypatch.setattr(train, "task_predictions", lambda *args, **kwargs: received.update(kwargs))
+    monkeypatch.setattr(runner, "record_run", lambda *args: None)
+    task.run()
+    assert received["search_every_fold"] is True and received["stop_on_nan_score"] is True
