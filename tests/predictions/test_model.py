@@ -72,3 +72,22 @@ def test_layers_are_initialized_as_hear_2021_did():
             assert layer.bias.abs().max() <= bound and layer.bias.std() > 0.5 * bound / np.sqrt(3)
     linear_only = build_network(2048, 256, {**hp, "hidden_layers": 0, "initialization": "xavier_uniform"})
     assert abs(linear_only[0].weight.std().item() / (np.sqrt(6 / (2048 + 256)) / np.sqrt(3)) - 1) < 0.02
+
+
+def test_a_bundle_computes_each_networks_own_logits_in_the_order_asked():
+    """Narrow first layers run as one product, wide ones alone; each member's logits are its network's."""
+    from heareval.predictions.grid import DEFAULT_GRID
+    from heareval.predictions.model import PredictorBundle
+
+    base = {k: v[0] for k, v in DEFAULT_GRID.items()}
+    points = [{**base, "hidden_layers": 0}, {**base, "hidden_layers": 1, "hidden_dim": 300},
+              {**base, "hidden_layers": 1, "hidden_dim": 16}, {**base, "hidden_layers": 2, "hidden_dim": 8}]
+    bundle = PredictorBundle(40, 5, True, points, seed=3, maximize=True, validation_x=None, validator=None).eval()
+    x = torch.randn(64, 40)
+    for members in ([0, 1, 2, 3], [3, 1, 0], [2], [1, 2]):
+        for member, logits in zip(members, bundle.logits(x, members)):
+            torch.testing.assert_close(logits, bundle.nets[member](x), rtol=1e-5, atol=1e-5)
+    for hp, net in zip(points, bundle.nets):  # each starts from the weights it would have alone
+        torch.manual_seed(3)
+        alone = build_network(40, 5, hp)
+        assert all(torch.equal(a, b) for a, b in zip(alone.state_dict().values(), net.state_dict().values()))
