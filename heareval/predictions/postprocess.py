@@ -16,10 +16,21 @@ def file_frames(filenames: Sequence[str], timestamps: np.ndarray) -> Dict[str, n
             for group, rows in zip(np.split(names, boundaries), np.split(order, boundaries)) if len(rows)}
 
 
-def filter_width(timestamps: np.ndarray, median_filter_ms: float) -> int:
-    """The median filter's length in frames for one file's timestamps (ms)."""
-    hop = float(np.median(np.diff(timestamps))) if len(timestamps) > 1 else 1.0
-    return max(1, int(round(median_filter_ms / hop)))
+def median_hops(times: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Each file's median step between timestamps (ms; 1 for a file of one frame), for files whose time-
+    ordered timestamps lie back to back in `times` with `lengths` rows each: all files in one sort."""
+    counts = np.maximum(lengths - 1, 0)  # the steps of each file
+    file_of_step = np.repeat(np.arange(len(lengths)), counts)
+    within = np.ones(len(times), dtype=bool)
+    within[np.cumsum(lengths)[:-1]] = False  # no step across a file boundary
+    steps = np.diff(times)[within[1:]]
+    ordered = steps[np.lexsort((steps, file_of_step))]
+    starts = np.cumsum(counts) - counts
+    low, high = starts + np.maximum(counts - 1, 0) // 2, starts + counts // 2
+    hops = np.ones(len(lengths))
+    has = counts > 0
+    hops[has] = (ordered[low[has]] + ordered[high[has]]) / 2
+    return hops
 
 
 def binary_median_filter(active: np.ndarray, first: np.ndarray, last: np.ndarray, width: int) -> np.ndarray:
@@ -51,7 +62,7 @@ def predicted_events(probabilities: np.ndarray, frames: Dict[str, np.ndarray], t
     first, last = (ends - lengths)[file_of_row], (ends - 1)[file_of_row]
     times = timestamps[order]
     active = probabilities[order] > params["threshold"]
-    widths = np.array([filter_width(timestamps[frames[name]], params["median_filter_ms"]) for name in names])
+    widths = np.maximum(1, np.round(params["median_filter_ms"] / median_hops(times, lengths))).astype(int)
     filtered = np.empty_like(active)
     for width in np.unique(widths):
         chosen = widths[file_of_row] == width

@@ -14,7 +14,7 @@ from scipy.ndimage import median_filter
 from heareval.errors import UserError
 from heareval.predictions import grid as grid_module
 from heareval.predictions import train as train_module
-from heareval.predictions.postprocess import file_frames, predicted_events
+from heareval.predictions.postprocess import file_frames, median_hops, predicted_events
 from heareval.predictions.train import DONE_MARKER, FitResult, select_best, task_predictions
 from tests.conftest import task_dir_of
 
@@ -333,3 +333,11 @@ def test_cli_takes_module_names_or_task_folders(tmp_path):
     result = subprocess.run([sys.executable, "-m", "heareval.predictions.runner", "nomod", "--embeddings-dir",
                              str(emb), "--gpus", "[x]"], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr and "--gpus" in result.stderr
+
+
+def test_median_hops_equal_numpy_file_by_file():
+    rng = np.random.default_rng(7)
+    lengths = np.array([1, 2, 3, 4, 10, 1, 57])  # one frame (no step), odd and even step counts
+    files = [np.sort(rng.choice(np.arange(0, 5000, 5.0), size=n, replace=False)) for n in lengths]
+    expected = [float(np.median(np.diff(t))) if len(t) > 1 else 1.0 for t in files]
+    np.testing.assert_array_equal(median_hops(np.concatenate(files), lengths), expected)
