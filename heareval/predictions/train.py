@@ -1,5 +1,6 @@
 """Grid search, model selection and test predictions for one embedding task folder."""
 
+import contextlib
 import gc
 import logging
 import math
@@ -8,7 +9,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, ContextManager, Dict, List, Optional, Sequence, Tuple
 
 import lightning as L
 import numpy as np
@@ -209,8 +210,12 @@ def clean_previous_outputs(task_dir: Path) -> None:
 def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8, seed: int = 42,
                      gpus: Optional[Sequence[int]] = None, deterministic: bool = True, in_memory: bool = True,
                      seeds: int = 1, search_every_fold: bool = False, model_label: str = "",
-                     progress: bool = True, stop_on_nan_score: bool = False) -> Optional[Dict]:
-    """Train, select and score one task; write its outputs. None if it was already done."""
+                     progress: bool = True, stop_on_nan_score: bool = False,
+                     memory_lock: Optional[ContextManager] = None) -> Optional[Dict]:
+    """Train, select and score one task; write its outputs. None if it was already done.
+
+    memory_lock, held from the memory check until the embeddings are loaded, lets processes that train
+    side by side (--jobs) load one at a time, so each sees the memory the others have taken."""
     task_dir = Path(task_dir)
     if (task_dir / DONE_MARKER).is_file():
         return None
@@ -226,18 +231,19 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
     evaluation = metadata.get("evaluation") or []
     if not evaluation:
         raise UserError(f"{task_dir / 'task_metadata.json'} lists no evaluation scores")
-    too_large = why_not_in_memory(task_dir, metadata, device) if in_memory else None
-    if too_large:
-        logger.warning("%s: %s; batches are read from the memmap on disk instead (slower; --memmap does this for "
-                       "every task)", task_dir.name, too_large)
-        in_memory = False
+    with memory_lock or contextlib.nullcontext():
+        too_large = why_not_in_memory(task_dir, metadata, device) if in_memory else None
+        if too_large:
+            logger.warning("%s: %s; batches are read from the memmap on disk instead (slower; --memmap does this "
+                           "for every task)", task_dir.name, too_large)
+            in_memory = False
+        # The splits load side by side: file reads release the GIL (an event task's load: 1.3-1.7x faster).
+        with ThreadPoolExecutor(min(4, len(metadata["splits"]))) as pool:
+            loaded = pool.map(lambda split: load_split(task_dir, split, in_memory), metadata["splits"])
+            data = dict(zip(metadata["splits"], loaded))
     setup = Setup(task_dir, metadata, labels, device, accelerator, devices, deterministic, in_memory,
                   stop_on_nan_score=stop_on_nan_score, primary=score_function(evaluation[0], label_to_idx),
                   scores=[score_function(name, label_to_idx) for name in evaluation])
-    # The splits load side by side: file reads release the GIL (an event task's load: 1.3-1.7x faster).
-    with ThreadPoolExecutor(min(4, len(metadata["splits"]))) as pool:
-        loaded = pool.map(lambda split: load_split(task_dir, split, in_memory), metadata["splits"])
-        data = dict(zip(metadata["splits"], loaded))
     events = {split: split_events(task_dir, split) for split in metadata["splits"]} if setup.is_event else {}
     points = sample_grid(GRIDS[grid], grid_points, seed)
     layout = arrangements(metadata)

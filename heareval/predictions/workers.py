@@ -70,12 +70,13 @@ def cpu_count() -> int:
 
 
 _worker_device: Devices = None
+_memory_lock: Any = None  # shared by the workers: one loads its task's embeddings at a time
 
 
-def _start_worker(free_devices: Any, threads: int, log_level: int) -> None:
+def _start_worker(free_devices: Any, memory_lock: Any, threads: int, log_level: int) -> None:
     """Runs once in each worker: take a device of its own, share the CPU, import the trainer."""
-    global _worker_device
-    _worker_device = free_devices.get()
+    global _worker_device, _memory_lock
+    _worker_device, _memory_lock = free_devices.get(), memory_lock
     configure_logging(log_level)
     import torch
 
@@ -89,7 +90,7 @@ def _start_worker(free_devices: Any, threads: int, log_level: int) -> None:
 def _predict_in_worker(task_dir: Path, options: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     from heareval.predictions.train import task_predictions
 
-    return task_predictions(task_dir, gpus=_worker_device, progress=False, **options)
+    return task_predictions(task_dir, gpus=_worker_device, progress=False, memory_lock=_memory_lock, **options)
 
 
 def predict_in_workers(task_dirs: Sequence[Path], devices: List[Devices], options: Dict[str, Any]
@@ -105,7 +106,8 @@ def predict_in_workers(task_dirs: Sequence[Path], devices: List[Devices], option
         free_devices.put(device)
     threads = max(1, cpu_count() // len(devices))
     with ProcessPoolExecutor(len(devices), mp_context=context, initializer=_start_worker,
-                             initargs=(free_devices, threads, logging.getLogger().getEffectiveLevel())) as pool:
+                             initargs=(free_devices, context.Lock(), threads,
+                                       logging.getLogger().getEffectiveLevel())) as pool:
         pending: Dict[Future, Path] = {pool.submit(_predict_in_worker, task_dir, options): task_dir
                                        for task_dir in largest_first(task_dirs)}
         while pending:

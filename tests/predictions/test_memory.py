@@ -111,3 +111,26 @@ def test_kfold_task_trains_from_memmaps_as_in_memory(tmp_path):
         assert memmapped[fold]["test_top1_acc"] == in_memory[fold]["test_top1_acc"]
         probabilities = [np.load(task / f"{fold}.predictions.npz")["probabilities"] for task in tasks]
         assert np.allclose(probabilities[0], probabilities[1], atol=1e-5)
+
+
+def test_the_memory_check_and_the_loading_happen_under_the_workers_lock(tmp_path, monkeypatch):
+    """With --jobs, a worker checks memory and loads with the shared lock held: the next one then sees the
+    memory this one took, instead of both finding it free and both loading."""
+    from heareval.predictions import train
+
+    class RecordingLock:
+        held = False
+
+        def __enter__(self):
+            self.held = True
+
+        def __exit__(self, *exc):
+            self.held = False
+
+    lock, seen = RecordingLock(), []
+    for name in ("why_not_in_memory", "load_split"):
+        real = getattr(train, name)
+        monkeypatch.setattr(train, name, lambda *args, real=real: (seen.append(lock.held), real(*args))[1])
+    task_predictions(scene_task(tmp_path), grid="faster", grid_points=1, memory_lock=lock)
+    assert len(seen) == 4 and all(seen), "the check and the three splits' loads"
+    assert not lock.held
