@@ -53,6 +53,15 @@ def parameter_count(input_dim: int, n_labels: int, hp: GridPoint) -> int:
     return sum(inputs * outputs + outputs for inputs, outputs in zip(widths[:-1], widths[1:]))
 
 
+# First layers narrower than this run side by side as one product; wider ones already run at the
+# matrix-multiply rate alone (fusing them only copies their weights at every step).
+FUSE_BELOW = 256
+
+
+def first_layer_width(n_labels: int, hp: GridPoint) -> int:
+    return hp["hidden_dim"] if hp["hidden_layers"] else n_labels
+
+
 # Grid points trained side by side hold at most this many parameters together (each also has its gradients,
 # two Adam moments and its best weights: 20 bytes a parameter, 160 MB here).
 BUNDLE_PARAMETERS = 8_000_000
@@ -151,14 +160,12 @@ class PredictorBundle(L.LightningModule):
     """Several grid points' predictors trained side by side on the same batches (the batch order depends
     only on the seed and batch size, so each trains exactly as it would alone, dropout masks aside).
 
-    Each batch is gathered once for all of them, and their narrow first layers (up to FUSE_BELOW outputs)
+    Each batch is gathered once for all of them, and their narrow first layers (under FUSE_BELOW outputs)
     run as one product: a 4096 -> 11 layer alone reads its whole batch from memory for a few FLOPs per
     byte and runs at a quarter of this CPU's matrix-multiply rate; eight side by side run near it. Each
     point keeps its own learning rate, validation cadence, patience, maximum epochs and best weights
     (in memory, no pickled checkpoints); the fit ends when the last one stops.
     """
-
-    FUSE_BELOW = 256  # wider first layers already run at the matrix-multiply rate: fusing them only copies
 
     def __init__(self, input_dim: int, n_labels: int, multiclass: bool, points: List[GridPoint], seed: int,
                  maximize: bool, validation_x: Any, validator: Validator, stop_on_nan_score: bool = False,
@@ -180,7 +187,7 @@ class PredictorBundle(L.LightningModule):
 
     def first_layers(self, x: torch.Tensor, members: List[int]) -> Dict[int, torch.Tensor]:
         """Each member's first linear layer on x; the narrow ones as one product."""
-        narrow = [i for i in members if self.nets[i][0].out_features < self.FUSE_BELOW]
+        narrow = [i for i in members if self.nets[i][0].out_features < FUSE_BELOW]
         outputs = {i: self.nets[i][0](x) for i in members if i not in narrow or len(narrow) == 1}
         if len(narrow) > 1:
             layers = [self.nets[i][0] for i in narrow]

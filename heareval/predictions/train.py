@@ -25,7 +25,15 @@ from heareval.predictions.data import SplitData, concatenate, load_split, split_
 from heareval.predictions.grid import EVENT_POSTPROCESSING_GRID, GRIDS, GridPoint, expand, sample_grid
 from heareval.predictions.layout import DONE_MARKER, arrangements
 from heareval.predictions.memory import why_not_in_memory
-from heareval.predictions.model import BUNDLE_PARAMETERS, PredictorBundle, TensorBatches, Validator, parameter_count
+from heareval.predictions.model import (
+    BUNDLE_PARAMETERS,
+    FUSE_BELOW,
+    PredictorBundle,
+    TensorBatches,
+    Validator,
+    first_layer_width,
+    parameter_count,
+)
 from heareval.predictions.model import probabilities as predict
 from heareval.predictions.postprocess import file_frames, predicted_events
 from heareval.predictions.workers import resolve_device
@@ -110,19 +118,22 @@ class FitResult:
 
 
 def side_by_side(points: List[GridPoint], input_dim: int, n_labels: int) -> List[List[int]]:
-    """Consecutive grid points grouped to train side by side: the same batch size (so the same batches),
-    and at most BUNDLE_PARAMETERS parameters together (wide networks gain nothing from sharing a batch
-    but would hold all their optimizer states at once)."""
+    """The grid points' indices grouped to train side by side: those with a narrow first layer (which run
+    as one product) and the same batch size (so the same batches), at most BUNDLE_PARAMETERS parameters
+    together. A point with a wide first layer trains alone: it gains nothing from company."""
     groups: List[List[int]] = []
-    total = 0
+    open_groups: Dict[int, Tuple[List[int], int]] = {}  # batch size: (group, its parameters)
     for i, hp in enumerate(points):
         size = parameter_count(input_dim, n_labels, hp)
-        if groups and points[groups[-1][0]]["batch_size"] == hp["batch_size"] and total + size <= BUNDLE_PARAMETERS:
-            groups[-1].append(i)
-            total += size
-        else:
+        if first_layer_width(n_labels, hp) >= FUSE_BELOW:
             groups.append([i])
-            total = size
+            continue
+        group, total = open_groups.get(hp["batch_size"], ([], BUNDLE_PARAMETERS + 1))
+        if total + size > BUNDLE_PARAMETERS:
+            group, total = [], 0
+            groups.append(group)
+        group.append(i)
+        open_groups[hp["batch_size"]] = (group, total + size)
     return groups
 
 
@@ -264,7 +275,7 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
             reference_valid, reference_test = events.get(arrangement.valid), events.get(arrangement.test)
             searched: Optional[FitResult] = None
             if best_hp is None or search_every_fold:
-                results: List[FitResult] = []
+                by_index: Dict[int, FitResult] = {}
                 bar = tqdm(total=len(points), desc=f"{task_dir.name} {arrangement.name} grid", unit="point",
                            leave=False, disable=not progress)
 
@@ -273,9 +284,11 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
                     bar.set_postfix(val=f"{score:.4f}")
 
                 for group in side_by_side(points, train.embeddings.shape[1], len(labels)):
-                    results += fit(setup, [points[i] for i in group], train, valid, reference_valid, seed,
-                                   out / "logs", f"{arrangement.name}-gridpoints{group[0]:02d}-{group[-1]:02d}",
-                                   [f"gridpoint{i:02d}" for i in group], stopped)
+                    fits = fit(setup, [points[i] for i in group], train, valid, reference_valid, seed, out / "logs",
+                               f"{arrangement.name}-gridpoints" + "-".join(f"{i:02d}" for i in group),
+                               [f"gridpoint{i:02d}" for i in group], stopped)
+                    by_index.update(zip(group, fits))
+                    results = [by_index[i] for i in sorted(by_index)]
                     leader = select_best(results, setup.primary.maximize)
                     for other in results:  # only the leading point's network is kept: memory stays flat
                         if other is not leader:

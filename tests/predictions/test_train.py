@@ -168,7 +168,9 @@ def test_grid_points_trained_side_by_side_train_as_they_would_alone(tmp_path, mo
     alone = task_predictions(scene_task(tmp_path / "b", multilabel=True), grid="mixed", grid_points=6, seed=4)
     together = json.loads((tmp_path / "a/emb/mod/synthetic/grid-points.json").read_text())
     apart = json.loads((tmp_path / "b/emb/mod/synthetic/grid-points.json").read_text())
-    assert len(list((tmp_path / "a/emb/mod/synthetic/logs").iterdir())) == 1
+    wide = sum(p["hparams"]["hidden_layers"] == 1 and p["hparams"]["hidden_dim"] == 300 for p in together)
+    assert 0 < wide < 5, "the grid sample holds both kinds"
+    assert len(list((tmp_path / "a/emb/mod/synthetic/logs").iterdir())) == 1 + wide, "the wide points alone"
     assert len(list((tmp_path / "b/emb/mod/synthetic/logs").iterdir())) == 6
     assert len({json.dumps(p["hparams"]) for p in together}) == 6
     assert len({p["epochs_trained"] for p in together}) > 1, "the points stop at different epochs"
@@ -341,3 +343,13 @@ def test_median_hops_equal_numpy_file_by_file():
     files = [np.sort(rng.choice(np.arange(0, 5000, 5.0), size=n, replace=False)) for n in lengths]
     expected = [float(np.median(np.diff(t))) if len(t) > 1 else 1.0 for t in files]
     np.testing.assert_array_equal(median_hops(np.concatenate(files), lengths), expected)
+
+
+def test_narrow_points_are_grouped_and_wide_ones_train_alone(monkeypatch):
+    base = {k: v[0] for k, v in grid_module.DEFAULT_GRID.items()}
+    narrow, wide = {**base, "hidden_dim": 64}, {**base, "hidden_dim": 1024}
+    linear, other_batch = {**base, "hidden_layers": 0}, {**base, "hidden_dim": 64, "batch_size": 256}
+    points = [narrow, wide, linear, other_batch, narrow, wide]
+    assert train_module.side_by_side(points, 512, 10) == [[0, 2, 4], [1], [3], [5]]
+    monkeypatch.setattr(train_module, "BUNDLE_PARAMETERS", 2 * (512 * 64 + 64 + 64 * 10 + 10))
+    assert train_module.side_by_side(points, 512, 10) == [[0, 2], [1], [3], [4], [5]]
