@@ -1,4 +1,4 @@
-"""The shallow downstream predictor: a fully connected network as a LightningModule."""
+"""The shallow downstream predictor: fully connected networks, trained side by side by one LightningModule."""
 
 import math
 import time
@@ -68,10 +68,10 @@ BUNDLE_PARAMETERS = 8_000_000
 
 
 def fused_adam(groups: List[Dict[str, Any]]) -> torch.optim.Optimizer:
-    """Adam over parameter groups (one per grid point, each with its "lr") by its fused kernel, one pass
-    over all parameters: on a CPU a tenth of the time per step of
-    the default per-tensor loop (measured: 0.25 vs 2.5 ms for a 4096 -> 128 -> 11 network), the same
-    updates up to rounding. torch before 2.4 has the fused kernel for CUDA only: the default loop there."""
+    """Adam over parameter groups (one per grid point, each with its "lr") by its fused kernel: on a CPU a
+    tenth of the time per step of the default per-tensor loop (measured: 0.25 vs 2.5 ms for a 4096 -> 128
+    -> 11 network), the same updates up to rounding. torch before 2.4 has the fused kernel for CUDA only:
+    the default loop there."""
     try:
         return torch.optim.Adam(groups, fused=True)
     except RuntimeError:
@@ -153,7 +153,7 @@ class MemberState:
     epochs_trained: int = 0
     stopped: bool = False
     seconds: float = 0.0
-    epoch_loss: Any = 0.0
+    epoch_loss: Any = 0.0  # this epoch's summed loss, a tensor on the device while training
 
 
 class PredictorBundle(L.LightningModule):
