@@ -25,15 +25,7 @@ from heareval.predictions.data import SplitData, concatenate, load_split, split_
 from heareval.predictions.grid import EVENT_POSTPROCESSING_GRID, GRIDS, GridPoint, expand, sample_grid
 from heareval.predictions.layout import DONE_MARKER, arrangements
 from heareval.predictions.memory import why_not_in_memory
-from heareval.predictions.model import (
-    BUNDLE_PARAMETERS,
-    FUSE_BELOW,
-    PredictorBundle,
-    TensorBatches,
-    Validator,
-    first_layer_width,
-    parameter_count,
-)
+from heareval.predictions.model import PredictorBundle, TensorBatches, Validator, side_by_side
 from heareval.predictions.model import probabilities as predict
 from heareval.predictions.postprocess import file_frames, predicted_events
 from heareval.predictions.workers import resolve_device
@@ -115,26 +107,6 @@ class FitResult:
     seconds: float  # from the start of the side-by-side fit until this point stopped
     details: Dict[str, Any]
     model: Optional[nn.Module]  # the network with its best check's weights
-
-
-def side_by_side(points: List[GridPoint], input_dim: int, n_labels: int) -> List[List[int]]:
-    """The grid points' indices grouped to train side by side: those with a narrow first layer (which run
-    as one product) and the same batch size (so the same batches), at most BUNDLE_PARAMETERS parameters
-    together. A point with a wide first layer trains alone: it gains nothing from company."""
-    groups: List[List[int]] = []
-    open_groups: Dict[int, Tuple[List[int], int]] = {}  # batch size: (group, its parameters)
-    for i, hp in enumerate(points):
-        size = parameter_count(input_dim, n_labels, hp)
-        if first_layer_width(n_labels, hp) >= FUSE_BELOW:
-            groups.append([i])
-            continue
-        group, total = open_groups.get(hp["batch_size"], ([], BUNDLE_PARAMETERS + 1))
-        if total + size > BUNDLE_PARAMETERS:
-            group, total = [], 0
-            groups.append(group)
-        group.append(i)
-        open_groups[hp["batch_size"]] = (group, total + size)
-    return groups
 
 
 def fit(setup: Setup, points: List[GridPoint], train: SplitData, valid: SplitData,

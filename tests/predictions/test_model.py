@@ -1,10 +1,12 @@
 """TensorBatches: every row once per epoch, reproducible, and batches that stay intact while held;
-the optimizer: torch's Adam, by its fused kernel."""
+the optimizer: torch's Adam, by its fused kernel; grid points side by side: grouping and logits."""
 
 import numpy as np
 import torch
 
-from heareval.predictions.model import TensorBatches, build_network, fused_adam
+from heareval.predictions import model as model_module
+from heareval.predictions.grid import DEFAULT_GRID
+from heareval.predictions.model import PredictorBundle, TensorBatches, build_network, fused_adam
 
 
 def test_batches_cover_every_row_once_and_stay_intact_while_prefetched():
@@ -76,9 +78,6 @@ def test_layers_are_initialized_as_hear_2021_did():
 
 def test_a_bundle_computes_each_networks_own_logits_in_the_order_asked():
     """Narrow first layers run as one product, wide ones alone; each member's logits are its network's."""
-    from heareval.predictions.grid import DEFAULT_GRID
-    from heareval.predictions.model import PredictorBundle
-
     base = {k: v[0] for k, v in DEFAULT_GRID.items()}
     points = [{**base, "hidden_layers": 0}, {**base, "hidden_layers": 1, "hidden_dim": 300},
               {**base, "hidden_layers": 1, "hidden_dim": 16}, {**base, "hidden_layers": 2, "hidden_dim": 8}]
@@ -91,3 +90,13 @@ def test_a_bundle_computes_each_networks_own_logits_in_the_order_asked():
         torch.manual_seed(3)
         alone = build_network(40, 5, hp)
         assert all(torch.equal(a, b) for a, b in zip(alone.state_dict().values(), net.state_dict().values()))
+
+
+def test_narrow_points_are_grouped_and_wide_ones_train_alone(monkeypatch):
+    base = {k: v[0] for k, v in DEFAULT_GRID.items()}
+    narrow, wide = {**base, "hidden_dim": 64}, {**base, "hidden_dim": 1024}
+    linear, other_batch = {**base, "hidden_layers": 0}, {**base, "hidden_dim": 64, "batch_size": 256}
+    points = [narrow, wide, linear, other_batch, narrow, wide]
+    assert model_module.side_by_side(points, 512, 10) == [[0, 2, 4], [1], [3], [5]]
+    monkeypatch.setattr(model_module, "BUNDLE_PARAMETERS", 2 * (512 * 64 + 64 + 64 * 10 + 10))
+    assert model_module.side_by_side(points, 512, 10) == [[0, 2], [1], [3], [4], [5]]

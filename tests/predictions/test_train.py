@@ -13,6 +13,7 @@ from scipy.ndimage import median_filter
 
 from heareval.errors import UserError
 from heareval.predictions import grid as grid_module
+from heareval.predictions import model as model_module
 from heareval.predictions import train as train_module
 from heareval.predictions.postprocess import file_frames, median_hops, predicted_events
 from heareval.predictions.train import DONE_MARKER, FitResult, select_best, task_predictions
@@ -164,7 +165,7 @@ def test_grid_points_trained_side_by_side_train_as_they_would_alone(tmp_path, mo
             "batch_size": [32]}
     monkeypatch.setitem(grid_module.GRIDS, "mixed", grid)
     side_by_side = task_predictions(scene_task(tmp_path / "a", multilabel=True), grid="mixed", grid_points=6, seed=4)
-    monkeypatch.setattr(train_module, "BUNDLE_PARAMETERS", 0)  # every point alone
+    monkeypatch.setattr(model_module, "BUNDLE_PARAMETERS", 0)  # every point alone
     alone = task_predictions(scene_task(tmp_path / "b", multilabel=True), grid="mixed", grid_points=6, seed=4)
     together = json.loads((tmp_path / "a/emb/mod/synthetic/grid-points.json").read_text())
     apart = json.loads((tmp_path / "b/emb/mod/synthetic/grid-points.json").read_text())
@@ -343,13 +344,3 @@ def test_median_hops_equal_numpy_file_by_file():
     files = [np.sort(rng.choice(np.arange(0, 5000, 5.0), size=n, replace=False)) for n in lengths]
     expected = [float(np.median(np.diff(t))) if len(t) > 1 else 1.0 for t in files]
     np.testing.assert_array_equal(median_hops(np.concatenate(files), lengths), expected)
-
-
-def test_narrow_points_are_grouped_and_wide_ones_train_alone(monkeypatch):
-    base = {k: v[0] for k, v in grid_module.DEFAULT_GRID.items()}
-    narrow, wide = {**base, "hidden_dim": 64}, {**base, "hidden_dim": 1024}
-    linear, other_batch = {**base, "hidden_layers": 0}, {**base, "hidden_dim": 64, "batch_size": 256}
-    points = [narrow, wide, linear, other_batch, narrow, wide]
-    assert train_module.side_by_side(points, 512, 10) == [[0, 2, 4], [1], [3], [5]]
-    monkeypatch.setattr(train_module, "BUNDLE_PARAMETERS", 2 * (512 * 64 + 64 + 64 * 10 + 10))
-    assert train_module.side_by_side(points, 512, 10) == [[0, 2], [1], [3], [4], [5]]
