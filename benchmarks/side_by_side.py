@@ -14,8 +14,9 @@ import time
 import torch
 from predictions import matmul_rate
 
+from heareval.predictions.bundle import PredictorBundle
 from heareval.predictions.grid import GRIDS, sample_grid
-from heareval.predictions.model import PredictorBundle, parameter_count
+from heareval.predictions.model import parameter_count
 
 
 def step_seconds(bundles: list, x: torch.Tensor, y: torch.Tensor, batch: int, repeats: int) -> float:

@@ -73,12 +73,14 @@ def run_predictions(targets: Sequence[str], embeddings_dir: str = "embeddings", 
             click.echo(f"skipped (done): {task_dir}", err=True)
         else:
             todo.append(task_dir)
+    if not todo:
+        return task_dirs
     if len(devices) > 1 and len(todo) > 1:
         devices = devices[:len(todo)]
         finished = tqdm(predict_in_workers(todo, devices, options), total=len(todo), unit="task",
                         desc=f"tasks, {len(devices)} at once")
     else:
-        with collector_paused():  # Lightning takes seconds to import: here, not for --help or a bad argument
+        with collector_paused():
             from heareval.predictions.train import task_predictions
         finished = ((task_dir, task_predictions(task_dir, gpus=devices[0], **options)) for task_dir in todo)
     for task_dir, report in finished:

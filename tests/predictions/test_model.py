@@ -1,12 +1,12 @@
 """TensorBatches: every row once per epoch, reproducible, and batches that stay intact while held;
-the optimizer: torch's Adam, by its fused kernel; grid points side by side: grouping and logits."""
+initialization as HEAR 2021; which grid points train side by side."""
 
 import numpy as np
 import torch
 
 from heareval.predictions import model as model_module
 from heareval.predictions.grid import DEFAULT_GRID
-from heareval.predictions.model import PredictorBundle, TensorBatches, build_network, fused_adam
+from heareval.predictions.model import TensorBatches, build_network
 
 
 def test_batches_cover_every_row_once_and_stay_intact_while_prefetched():
@@ -38,26 +38,6 @@ def test_memmap_batches_match_in_memory_rows(tmp_path):
         assert np.array_equal(batch_x.numpy(), x[batch_y.numpy()])
 
 
-def test_fused_adam_makes_the_same_updates_as_the_default_adam():
-    def train(make_optimizer):
-        torch.manual_seed(0)
-        net = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 5))
-        optimizer = make_optimizer(list(net.parameters()))
-        generator = torch.Generator().manual_seed(1)
-        for _ in range(30):
-            loss = net(torch.randn(16, 64, generator=generator)).square().mean()
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        return optimizer, torch.cat([p.detach().flatten() for p in net.parameters()])
-
-    fused, fused_weights = train(lambda parameters: fused_adam([{"params": parameters, "lr": 1e-2}]))
-    _, default_weights = train(lambda parameters: torch.optim.Adam(parameters, lr=1e-2))
-    assert fused.defaults["fused"], "this torch (>= 2.4) has the fused kernel for CPU parameters"
-    torch.testing.assert_close(fused_weights, default_weights, rtol=1e-5, atol=1e-6)
-    assert not torch.equal(fused_weights, train(lambda parameters: fused_adam([{"params": parameters, "lr": 1e-3}]))[1])
-
-
 def test_layers_are_initialized_as_hear_2021_did():
     """Xavier with the gain of the activation before each layer (sqrt(2) after a ReLU), default biases."""
     torch.manual_seed(0)
@@ -74,22 +54,6 @@ def test_layers_are_initialized_as_hear_2021_did():
             assert layer.bias.abs().max() <= bound and layer.bias.std() > 0.5 * bound / np.sqrt(3)
     linear_only = build_network(2048, 256, {**hp, "hidden_layers": 0, "initialization": "xavier_uniform"})
     assert abs(linear_only[0].weight.std().item() / (np.sqrt(6 / (2048 + 256)) / np.sqrt(3)) - 1) < 0.02
-
-
-def test_a_bundle_computes_each_networks_own_logits_in_the_order_asked():
-    """Narrow first layers run as one product, wide ones alone; each member's logits are its network's."""
-    base = {k: v[0] for k, v in DEFAULT_GRID.items()}
-    points = [{**base, "hidden_layers": 0}, {**base, "hidden_layers": 1, "hidden_dim": 300},
-              {**base, "hidden_layers": 1, "hidden_dim": 16}, {**base, "hidden_layers": 2, "hidden_dim": 8}]
-    bundle = PredictorBundle(40, 5, True, points, seed=3, maximize=True, validation_x=None, validator=None).eval()
-    x = torch.randn(64, 40)
-    for members in ([0, 1, 2, 3], [3, 1, 0], [2], [1, 2]):
-        for member, logits in zip(members, bundle.logits(x, members)):
-            torch.testing.assert_close(logits, bundle.nets[member](x), rtol=1e-5, atol=1e-5)
-    for hp, net in zip(points, bundle.nets):  # each starts from the weights it would have alone
-        torch.manual_seed(3)
-        alone = build_network(40, 5, hp)
-        assert all(torch.equal(a, b) for a, b in zip(alone.state_dict().values(), net.state_dict().values()))
 
 
 def test_narrow_points_are_grouped_and_wide_ones_train_alone(monkeypatch):
