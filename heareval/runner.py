@@ -137,7 +137,7 @@ class PredictTask(ModuleTaskStage):
         return luigi.LocalTarget(str(self.embedding_task_dir / PREDICTIONS_DONE))
 
     def run(self) -> None:
-        with collector_paused():  # torch's import: only in a process that trains
+        with collector_paused():  # Lightning's import: only in a process that trains
             from heareval.predictions.train import task_predictions
         gpus = json.loads(self.gpus) if self.gpus else None
         task_predictions(self.embedding_task_dir, self.grid, self.grid_points, self.seed, gpus, seeds=self.seeds,

@@ -1,7 +1,4 @@
-"""The LightningModule that trains several grid points' networks side by side.
-
-Apart from model.py so that the rest of the stage imports without Lightning, which takes seconds: the
-stage imports this module on a thread while it loads the embeddings (train.importing_meanwhile)."""
+"""The LightningModule that trains several grid points' networks (model.py) side by side."""
 
 import logging
 import math

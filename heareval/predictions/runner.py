@@ -80,7 +80,7 @@ def run_predictions(targets: Sequence[str], embeddings_dir: str = "embeddings", 
         finished = tqdm(predict_in_workers(todo, devices, options), total=len(todo), unit="task",
                         desc=f"tasks, {len(devices)} at once")
     else:
-        with collector_paused():
+        with collector_paused():  # Lightning takes seconds to import: not for --help, a bad argument or nothing to do
             from heareval.predictions.train import task_predictions
         finished = ((task_dir, task_predictions(task_dir, gpus=devices[0], **options)) for task_dir in todo)
     for task_dir, report in finished:

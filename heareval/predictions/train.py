@@ -2,26 +2,26 @@
 
 import contextlib
 import gc
-import importlib
 import logging
 import math
 import shutil
-import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, ContextManager, Dict, List, Optional, Sequence, Tuple
 
+import lightning as L
 import numpy as np
 import torch
+from lightning.pytorch.loggers import CSVLogger
 from torch import nn
 from tqdm import tqdm
 
 from heareval.atomic import atomic_path, remove_path, write_json
-from heareval.collector import collector_paused
 from heareval.cost import measure_cost
 from heareval.errors import UserError
+from heareval.predictions.bundle import PredictorBundle
 from heareval.predictions.data import SplitData, concatenate, load_split, split_events
 from heareval.predictions.grid import EVENT_POSTPROCESSING_GRID, GRIDS, GridPoint, expand, sample_grid
 from heareval.predictions.layout import DONE_MARKER, arrangements
@@ -61,27 +61,6 @@ class Setup:
     @property
     def multiclass(self) -> bool:
         return self.metadata["prediction_type"] == "multiclass"
-
-
-# Imports Lightning, 3-4 s on a small CPU: on a thread while the embeddings load, whose file reads release the
-# GIL (the scale-1 event task's first fit then starts 7.2 s after the runner starts instead of 8.0 s).
-TRAINING_MODULE = "heareval.predictions.bundle"
-
-
-@contextlib.contextmanager
-def importing_meanwhile(module: str) -> Iterator[None]:
-    """`module` imported on a thread while the block runs; done when the block ends. A failed import is
-    left for the next import of the module to raise, with its traceback, where it is used."""
-    def run() -> None:
-        with contextlib.suppress(Exception):
-            importlib.import_module(module)
-
-    thread = threading.Thread(target=run, name=f"import {module}")
-    thread.start()
-    try:
-        yield
-    finally:
-        thread.join()
 
 
 def make_validator(setup: Setup, data: SplitData, reference: Optional[Dict[str, Any]]) -> Validator:
@@ -134,11 +113,6 @@ def fit(setup: Setup, points: List[GridPoint], train: SplitData, valid: SplitDat
         on_stop: Optional[Callable[[int, float], None]] = None) -> List[FitResult]:
     """Train grid points side by side on the same batches, each with early stopping on the primary
     validation score; one result per point, in order."""
-    import lightning as L  # already imported while the embeddings loaded (task_predictions)
-    from lightning.pytorch.loggers import CSVLogger
-
-    from heareval.predictions.bundle import PredictorBundle
-
     L.seed_everything(seed, workers=False, verbose=False)
     bundle = PredictorBundle(train.embeddings.shape[1], len(setup.labels), setup.multiclass, points, seed,
                              setup.primary.maximize, as_inputs(valid, setup), make_validator(setup, valid, reference),
@@ -239,7 +213,7 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
     evaluation = metadata.get("evaluation") or []
     if not evaluation:
         raise UserError(f"{task_dir / 'task_metadata.json'} lists no evaluation scores")
-    with collector_paused(), importing_meanwhile(TRAINING_MODULE), memory_lock or contextlib.nullcontext():
+    with memory_lock or contextlib.nullcontext():
         too_large = why_not_in_memory(task_dir, metadata, device) if in_memory else None
         if too_large:
             logger.warning("%s: %s; batches are read from the memmap on disk instead (slower; --memmap does this "

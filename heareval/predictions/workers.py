@@ -74,8 +74,7 @@ _memory_lock: Any = None  # shared by the workers: one loads its task's embeddin
 
 
 def _start_worker(free_devices: Any, memory_lock: Any, threads: int, log_level: int) -> None:
-    """Runs once in each worker: take a device of its own, share the CPU, import the trainer (Lightning
-    itself imports while the worker's first task loads)."""
+    """Runs once in each worker: take a device of its own, share the CPU, import the trainer."""
     global _worker_device, _memory_lock
     _worker_device, _memory_lock = free_devices.get(), memory_lock
     configure_logging(log_level)
@@ -85,7 +84,7 @@ def _start_worker(free_devices: Any, memory_lock: Any, threads: int, log_level: 
 
     torch.set_num_threads(threads)
     with collector_paused():
-        import heareval.predictions.train  # noqa: F401
+        import heareval.predictions.train  # noqa: F401  (Lightning's import, once per worker)
 
 
 def _predict_in_worker(task_dir: Path, options: Dict[str, Any]) -> Optional[Dict[str, Any]]:

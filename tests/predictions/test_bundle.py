@@ -1,9 +1,6 @@
 """The side-by-side LightningModule: each member's own logits and initial weights; the optimizer: torch's
 Adam, by its fused kernel. Training side by side against alone is in test_train.py."""
 
-import subprocess
-import sys
-
 import torch
 
 from heareval.predictions.bundle import PredictorBundle, fused_adam
@@ -46,11 +43,3 @@ def test_fused_adam_makes_the_same_updates_as_the_default_adam():
     assert fused.defaults["fused"], "this torch (>= 2.4) has the fused kernel for CPU parameters"
     torch.testing.assert_close(fused_weights, default_weights, rtol=1e-5, atol=1e-6)
     assert not torch.equal(fused_weights, train(lambda parameters: fused_adam([{"params": parameters, "lr": 1e-3}]))[1])
-
-
-def test_only_the_bundle_imports_lightning():
-    """The rest of the stage imports without Lightning, so that Lightning can import while embeddings load."""
-    code = ("import sys; import heareval.predictions.runner, heareval.predictions.train; "
-            "assert 'lightning' not in sys.modules; import heareval.predictions.bundle; "
-            "assert 'lightning' in sys.modules")
-    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,6 +1,5 @@
 """Training, model selection and stored predictions on small and synthetic embedding tasks."""
 
-import importlib
 import json
 import math
 import pickle
@@ -348,20 +347,3 @@ def test_median_hops_equal_numpy_file_by_file():
     files = [np.sort(rng.choice(np.arange(0, 5000, 5.0), size=n, replace=False)) for n in lengths]
     expected = [float(np.median(np.diff(t))) if len(t) > 1 else 1.0 for t in files]
     np.testing.assert_array_equal(median_hops(np.concatenate(files), lengths), expected)
-
-
-def test_a_module_imports_on_a_thread_while_the_block_runs(tmp_path, monkeypatch):
-    """How Lightning imports while embeddings load: done when the block ends; a failed import is raised
-    where the module is next imported, not printed from the thread."""
-    (tmp_path / "slow_to_import.py").write_text(
-        "import threading, time\ntime.sleep(0.3)\nIMPORTED_ON = threading.current_thread().name\n")
-    (tmp_path / "broken_on_import.py").write_text("raise ImportError('this module is broken')\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    with train_module.importing_meanwhile("slow_to_import"):
-        assert "slow_to_import" not in sys.modules or not hasattr(sys.modules["slow_to_import"], "IMPORTED_ON")
-    assert sys.modules["slow_to_import"].IMPORTED_ON == "import slow_to_import"
-    with train_module.importing_meanwhile("broken_on_import"):
-        pass
-    with pytest.raises(ImportError, match="this module is broken"):
-        importlib.import_module("broken_on_import")
-    monkeypatch.delitem(sys.modules, "slow_to_import")
