@@ -20,8 +20,8 @@ SCENE, EVENT, FRAME = "scene", "event", "frame"
 
 
 def sklearn_metrics() -> Any:
-    """scikit-learn's metrics module, imported at first use: 0.4 s that event tasks never need (together
-    with scipy.stats, which it replaced here, it was 1 s of the predictions stage's start-up)."""
+    """scikit-learn's metrics module, imported at first use: 0.4 s of start-up that event scores and
+    --help do not need."""
     import sklearn.metrics
 
     return sklearn.metrics
