@@ -161,16 +161,34 @@ class StackedRows:
         return out
 
 
-def concatenate(parts: List[SplitData], name: str) -> SplitData:
-    """Several splits as one (k-fold training folds): copied into one array, or stacked where they are
-    memmaps, so that --memmap never loads a whole training set."""
+def fold_buffer(parts_per_fold: List[List[SplitData]]) -> Optional[np.ndarray]:
+    """Memory for the largest of several k-fold training sets, touched now, for `concatenate` to copy each
+    into in turn; None where concatenate copies nothing (a single split, or memmaps that it stacks).
+    Touched, it counts as taken: with --jobs it is made under the workers' lock, so the next worker's memory
+    check sees it."""
+    copied = [parts for parts in parts_per_fold
+              if len(parts) > 1 and not all(isinstance(p.embeddings, np.memmap) for p in parts)]
+    if not copied:
+        return None
+    rows = max(sum(len(p.embeddings) for p in parts) for parts in copied)
+    buffer = empty_matrix((rows,) + tuple(copied[0][0].embeddings.shape[1:]))
+    buffer.fill(0)
+    return buffer
+
+
+def concatenate(parts: List[SplitData], name: str, buffer: Optional[np.ndarray] = None) -> SplitData:
+    """Several splits as one (k-fold training folds): copied into one array (the first rows of `buffer`,
+    from fold_buffer, where given), or stacked where they are memmaps, so that --memmap never loads a whole
+    training set."""
     if len(parts) == 1:
         return parts[0]
     if all(isinstance(p.embeddings, np.memmap) for p in parts):
         embeddings: Any = StackedRows([p.embeddings for p in parts])
     else:
         arrays = [np.asarray(p.embeddings) for p in parts]
-        embeddings = np.concatenate(arrays, out=empty_matrix((sum(len(a) for a in arrays),) + arrays[0].shape[1:]))
+        rows = sum(len(a) for a in arrays)
+        out = buffer[:rows] if buffer is not None else empty_matrix((rows,) + arrays[0].shape[1:])
+        embeddings = np.concatenate(arrays, out=out)
     data = SplitData(name, embeddings, np.concatenate([p.targets for p in parts]))
     if parts[0].filenames is not None:
         data.filenames = sum((p.filenames for p in parts), [])

@@ -22,7 +22,7 @@ from heareval.atomic import atomic_path, remove_path, write_json
 from heareval.cost import measure_cost
 from heareval.errors import UserError
 from heareval.predictions.bundle import PredictorBundle
-from heareval.predictions.data import SplitData, concatenate, load_split, split_events
+from heareval.predictions.data import SplitData, concatenate, fold_buffer, load_split, split_events
 from heareval.predictions.grid import EVENT_POSTPROCESSING_GRID, GRIDS, GridPoint, expand, sample_grid
 from heareval.predictions.layout import DONE_MARKER, arrangements
 from heareval.predictions.memory import why_not_in_memory
@@ -223,12 +223,13 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
         with ThreadPoolExecutor(min(4, len(metadata["splits"]))) as pool:
             loaded = pool.map(lambda split: load_split(task_dir, split, in_memory), metadata["splits"])
             data = dict(zip(metadata["splits"], loaded))
+        layout = arrangements(metadata)
+        training_sets = fold_buffer([[data[s] for s in arrangement.train] for arrangement in layout])
     setup = Setup(task_dir, metadata, labels, device, accelerator, devices, deterministic, in_memory,
                   stop_on_nan_score=stop_on_nan_score, primary=score_function(evaluation[0], label_to_idx),
                   scores=[score_function(name, label_to_idx) for name in evaluation])
     events = {split: split_events(task_dir, split) for split in metadata["splits"]} if setup.is_event else {}
     points = sample_grid(GRIDS[grid], grid_points, seed)
-    layout = arrangements(metadata)
     report: Dict[str, Any] = {"score_mode": "max" if setup.primary.maximize else "min",
                               "embedding_path": str(task_dir), "model": model_label}
     grid_records: List[Dict[str, Any]] = []
@@ -237,7 +238,7 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
         best_hp: Optional[GridPoint] = None
         fold_reports: Dict[str, Any] = {}
         for index, arrangement in enumerate(layout):
-            train = concatenate([data[s] for s in arrangement.train], "train")
+            train = concatenate([data[s] for s in arrangement.train], "train", training_sets)
             missing = [labels[i] for i in np.nonzero(train.targets.sum(axis=0) == 0)[0]]
             if missing:
                 logger.warning("%s (%s): no training example for class(es) %s; they can never be predicted "

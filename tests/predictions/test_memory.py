@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from heareval.predictions import memory
-from heareval.predictions.data import StackedRows, concatenate, load_split
+from heareval.predictions.data import SplitData, StackedRows, concatenate, fold_buffer, load_split
 from heareval.predictions.memory import GIB, available_host_bytes, why_not_in_memory
 from heareval.predictions.train import task_predictions
 from tests.predictions.test_train import scene_task
@@ -103,6 +103,24 @@ def test_stacked_memmaps_read_as_their_concatenation(tmp_path):
     assert np.array_equal(stacked.targets, np.concatenate([f.targets for f in folds]))
 
 
+def test_kfold_training_sets_are_copied_in_turn_into_one_buffer(tmp_path):
+    rng = np.random.default_rng(1)
+    folds = [SplitData(f"fold{i:02d}", rng.random((rows, 4), dtype=np.float32), np.eye(3)[rng.integers(0, 3, rows)])
+             for i, rows in enumerate((50, 70, 30))]
+    per_fold = [[folds[1], folds[2]], [folds[2], folds[0]], [folds[0], folds[1]]]
+    buffer = fold_buffer(per_fold)
+    assert buffer.shape == (120, 4), "as large as the largest training set"
+    for parts in per_fold:
+        train = concatenate(parts, "train", buffer)
+        assert np.shares_memory(train.embeddings, buffer)
+        assert np.array_equal(train.embeddings, np.concatenate([p.embeddings for p in parts]))
+        assert np.array_equal(train.targets, np.concatenate([p.targets for p in parts]))
+    assert fold_buffer([[folds[0]], [folds[1]]]) is None, "nothing to copy: one training split per arrangement"
+    task = scene_task(tmp_path, kfold=3)
+    mapped = [load_split(task, f"fold{i:02d}", in_memory=False) for i in range(3)]
+    assert fold_buffer([[mapped[0], mapped[1]]]) is None, "memmaps are stacked, not copied"
+
+
 def test_kfold_task_trains_from_memmaps_as_in_memory(tmp_path):
     tasks = [scene_task(tmp_path / kind, kfold=3) for kind in ("in_memory", "memmap")]
     in_memory = task_predictions(tasks[0], grid="faster", grid_points=1, seed=2)
@@ -128,9 +146,13 @@ def test_the_memory_check_and_the_loading_happen_under_the_workers_lock(tmp_path
             self.held = False
 
     lock, seen = RecordingLock(), []
-    for name in ("why_not_in_memory", "load_split"):
+    for name in ("why_not_in_memory", "load_split", "fold_buffer"):
         real = getattr(train, name)
-        monkeypatch.setattr(train, name, lambda *args, real=real: (seen.append(lock.held), real(*args))[1])
+        monkeypatch.setattr(train, name, lambda *args, real=real, name=name: (seen.append((name, lock.held)),
+                                                                               real(*args))[1])
     task_predictions(scene_task(tmp_path), grid="faster", grid_points=1, memory_lock=lock)
-    assert len(seen) == 4 and all(seen), "the check and the three splits' loads"
+    assert len(seen) == 5 and all(held for _, held in seen), "the check, the three loads, the fold buffer (none)"
     assert not lock.held
+    seen.clear()  # k-fold: the training folds' copy is made under the lock too
+    task_predictions(scene_task(tmp_path / "kfold", kfold=3), grid="faster", grid_points=1, memory_lock=lock)
+    assert [name for name, _ in seen].count("fold_buffer") == 1 and all(held for _, held in seen)
