@@ -31,7 +31,6 @@ def fused_adam(groups: List[Dict[str, Any]]) -> torch.optim.Optimizer:
         return torch.optim.Adam(groups)
 
 
-
 @dataclass
 class MemberState:
     """One grid point's progress in a bundle: early stopping and the best check so far."""
