@@ -196,8 +196,9 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
                      memory_lock: Optional[ContextManager] = None) -> Optional[Dict]:
     """Train, select and score one task; write its outputs. None if it was already done.
 
-    memory_lock, held from the memory check until the embeddings are loaded, lets processes that train
-    side by side (--jobs) load one at a time, so each sees the memory the others have taken."""
+    memory_lock, held from the memory check until the embeddings are loaded (and a k-fold task's training
+    copy is made), lets processes that train side by side (--jobs) load one at a time, so each sees the
+    memory the others have taken."""
     task_dir = Path(task_dir)
     if (task_dir / DONE_MARKER).is_file():
         return None
