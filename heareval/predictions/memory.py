@@ -62,8 +62,8 @@ def available_device_bytes(device: torch.device) -> Optional[int]:
 
 def why_not_in_memory(task_dir: Path, metadata: Dict[str, Any], device: torch.device) -> Optional[str]:
     """None if the task's embeddings fit in memory (and on the GPU that trains), else why not, in words.
-    In memory, every split is read into RAM and k-fold training folds are copied into one array; on a GPU
-    the training and validation sets (then the test set) are held on the device too."""
+    In memory, every split is held in RAM (its file's pages, mapped) and k-fold training folds are copied
+    into one array; on a GPU the training and validation sets (then the test set) are held on the device too."""
     sizes = {split: 4 * rows * dimension
              for split, (rows, dimension) in ((s, embedding_shape(task_dir, s)) for s in metadata["splits"])}
     layout = arrangements(metadata)

@@ -89,6 +89,18 @@ def test_a_task_too_large_for_memory_trains_from_the_memmap(tmp_path, monkeypatc
     assert scores[0] == scores[1], "the fallback is exactly --memmap"
 
 
+def test_in_memory_splits_are_the_files_pages_and_writes_stay_private(tmp_path):
+    task = scene_task(tmp_path)
+    path = task / "train.embeddings.npy"
+    on_disk = np.fromfile(path, dtype=np.float32)
+    train = load_split(task, "train", in_memory=True)
+    assert type(train.embeddings) is np.ndarray, "a plain array: k-fold folds are copied, not stacked"
+    assert np.array_equal(train.embeddings.reshape(-1), on_disk)
+    train.embeddings[0] = 7.0  # torch.from_numpy needs a writable array; nothing may reach the file
+    assert np.all(train.embeddings[0] == 7.0)
+    assert np.array_equal(np.fromfile(path, dtype=np.float32), on_disk)
+
+
 def test_stacked_memmaps_read_as_their_concatenation(tmp_path):
     task = scene_task(tmp_path, kfold=3)
     folds = [load_split(task, f"fold{i:02d}", in_memory=False) for i in range(3)]
