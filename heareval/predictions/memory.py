@@ -60,18 +60,48 @@ def available_device_bytes(device: torch.device) -> Optional[int]:
     return torch.cuda.mem_get_info(device)[0]
 
 
-def why_not_in_memory(task_dir: Path, metadata: Dict[str, Any], device: torch.device) -> Optional[str]:
+class MemoryLedger:
+    """Shared by the worker processes that train side by side (--jobs): a lock under which one worker at a
+    time checks memory and loads its task, and the bytes of embedding files the workers hold mapped.
+
+    The OS counts mapped file pages as available (it may drop them and read them again), so without the
+    ledger the next worker's check would not see them taken, and two large tasks would both stay in memory
+    and take turns re-reading each other's pages from disk at every batch."""
+
+    def __init__(self, context: Any) -> None:
+        self.lock = context.Lock()
+        self.mapped = context.Value("q", 0)  # all workers together
+        self.mine = 0  # this process's share (each worker has its own copy of this attribute)
+
+    def taken_by_others(self) -> int:
+        return self.mapped.value - self.mine
+
+    def hold(self, size: int) -> None:
+        """This process now holds `size` bytes mapped (its previous task's are released). Call under `lock`."""
+        self.mapped.value += size - self.mine
+        self.mine = size
+
+    def release(self) -> None:
+        with self.lock:
+            self.hold(0)
+
+
+def why_not_in_memory(task_dir: Path, metadata: Dict[str, Any], device: torch.device,
+                      taken_elsewhere: int = 0) -> Optional[str]:
     """None if the task's embeddings fit in memory (and on the GPU that trains), else why not, in words.
     In memory, every split is held in RAM (its file's pages, mapped) and k-fold training folds are copied
-    into one array; on a GPU the training and validation sets (then the test set) are held on the device too."""
+    into one array; on a GPU the training and validation sets (then the test set) are held on the device too.
+    taken_elsewhere: bytes that other workers hold but the OS reports as available (MemoryLedger)."""
     sizes = {split: 4 * rows * dimension
              for split, (rows, dimension) in ((s, embedding_shape(task_dir, s)) for s in metadata["splits"])}
     layout = arrangements(metadata)
     copied = max((sum(sizes[s] for s in a.train) for a in layout if len(a.train) > 1), default=0)
     host_needed = sum(sizes.values()) + copied
     host = available_host_bytes()
-    if host is not None and host_needed > HEADROOM * host:
-        return f"its embeddings need {size_text(host_needed)} in memory and {size_text(host)} is available"
+    room = None if host is None else max(0, host - taken_elsewhere)
+    if room is not None and host_needed > HEADROOM * room:
+        beside = " beside the other workers' tasks" if taken_elsewhere else ""
+        return f"its embeddings need {size_text(host_needed)} in memory and {size_text(room)} is available{beside}"
     device_free = available_device_bytes(device)
     device_needed = max(max(sum(sizes[s] for s in a.train) + sizes[a.valid], sizes[a.test]) for a in layout)
     if device_free is not None and device_needed > HEADROOM * device_free:

@@ -9,7 +9,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import lightning as L
 import numpy as np
@@ -25,7 +25,7 @@ from heareval.predictions.bundle import PredictorBundle
 from heareval.predictions.data import SplitData, concatenate, fold_buffer, load_split, split_events
 from heareval.predictions.grid import EVENT_POSTPROCESSING_GRID, GRIDS, GridPoint, expand, sample_grid
 from heareval.predictions.layout import DONE_MARKER, arrangements
-from heareval.predictions.memory import why_not_in_memory
+from heareval.predictions.memory import MemoryLedger, why_not_in_memory
 from heareval.predictions.model import TensorBatches, Validator, side_by_side
 from heareval.predictions.model import probabilities as predict
 from heareval.predictions.postprocess import file_frames, predicted_events
@@ -193,12 +193,13 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
                      gpus: Optional[Sequence[int]] = None, deterministic: bool = True, in_memory: bool = True,
                      seeds: int = 1, search_every_fold: bool = False, model_label: str = "",
                      progress: bool = True, stop_on_nan_score: bool = False,
-                     memory_lock: Optional[ContextManager] = None) -> Optional[Dict]:
+                     memory_ledger: Optional[MemoryLedger] = None) -> Optional[Dict]:
     """Train, select and score one task; write its outputs. None if it was already done.
 
-    memory_lock, held from the memory check until the embeddings are loaded (and a k-fold task's training
-    copy is made), lets processes that train side by side (--jobs) load one at a time, so each sees the
-    memory the others have taken."""
+    memory_ledger, whose lock is held from the memory check until the embeddings are loaded (and a k-fold
+    task's training copy is made), lets processes that train side by side (--jobs) load one at a time, so
+    each sees the memory the others have taken; this task's mapped embeddings stay in it until the caller
+    releases them."""
     task_dir = Path(task_dir)
     if (task_dir / DONE_MARKER).is_file():
         return None
@@ -214,8 +215,9 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
     evaluation = metadata.get("evaluation") or []
     if not evaluation:
         raise UserError(f"{task_dir / 'task_metadata.json'} lists no evaluation scores")
-    with memory_lock or contextlib.nullcontext():
-        too_large = why_not_in_memory(task_dir, metadata, device) if in_memory else None
+    with memory_ledger.lock if memory_ledger else contextlib.nullcontext():
+        taken_elsewhere = memory_ledger.taken_by_others() if memory_ledger else 0
+        too_large = why_not_in_memory(task_dir, metadata, device, taken_elsewhere) if in_memory else None
         if too_large:
             logger.warning("%s: %s; batches are read from the memmap on disk instead (slower; --memmap does this "
                            "for every task)", task_dir.name, too_large)
@@ -226,6 +228,8 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
             data = dict(zip(metadata["splits"], loaded))
         layout = arrangements(metadata)
         training_sets = fold_buffer([[data[s] for s in arrangement.train] for arrangement in layout])
+        if memory_ledger:
+            memory_ledger.hold(sum(split.embeddings.nbytes for split in data.values()) if in_memory else 0)
     setup = Setup(task_dir, metadata, labels, device, accelerator, devices, deterministic, in_memory,
                   stop_on_nan_score=stop_on_nan_score, primary=score_function(evaluation[0], label_to_idx),
                   scores=[score_function(name, label_to_idx) for name in evaluation])

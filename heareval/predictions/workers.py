@@ -70,13 +70,13 @@ def cpu_count() -> int:
 
 
 _worker_device: Devices = None
-_memory_lock: Any = None  # shared by the workers: one loads its task's embeddings at a time
+_memory_ledger: Any = None  # shared by the workers: one loads its task's embeddings at a time
 
 
-def _start_worker(free_devices: Any, memory_lock: Any, threads: int, log_level: int) -> None:
+def _start_worker(free_devices: Any, memory_ledger: Any, threads: int, log_level: int) -> None:
     """Runs once in each worker: take a device of its own, share the CPU, import the trainer."""
-    global _worker_device, _memory_lock
-    _worker_device, _memory_lock = free_devices.get(), memory_lock
+    global _worker_device, _memory_ledger
+    _worker_device, _memory_ledger = free_devices.get(), memory_ledger
     configure_logging(log_level)
     import torch
 
@@ -90,7 +90,11 @@ def _start_worker(free_devices: Any, memory_lock: Any, threads: int, log_level: 
 def _predict_in_worker(task_dir: Path, options: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     from heareval.predictions.train import task_predictions
 
-    return task_predictions(task_dir, gpus=_worker_device, progress=False, memory_lock=_memory_lock, **options)
+    try:
+        return task_predictions(task_dir, gpus=_worker_device, progress=False, memory_ledger=_memory_ledger,
+                                **options)
+    finally:
+        _memory_ledger.release()  # its embeddings are unmapped as the task's data goes
 
 
 def predict_in_workers(task_dirs: Sequence[Path], devices: List[Devices], options: Dict[str, Any]
@@ -100,13 +104,15 @@ def predict_in_workers(task_dirs: Sequence[Path], devices: List[Devices], option
     A failed task stops the run as it would alone: the tasks not yet handed to a worker are cancelled,
     the others finish, and its error is raised.
     """
+    from heareval.predictions.memory import MemoryLedger
+
     context = multiprocessing.get_context("spawn")  # CUDA and a forked parent do not mix
     free_devices = context.Queue()
     for device in devices:
         free_devices.put(device)
     threads = max(1, cpu_count() // len(devices))
     with ProcessPoolExecutor(len(devices), mp_context=context, initializer=_start_worker,
-                             initargs=(free_devices, context.Lock(), threads,
+                             initargs=(free_devices, MemoryLedger(context), threads,
                                        logging.getLogger().getEffectiveLevel())) as pool:
         pending: Dict[Future, Path] = {pool.submit(_predict_in_worker, task_dir, options): task_dir
                                        for task_dir in largest_first(task_dirs)}

@@ -1,7 +1,9 @@
 """A task too large for memory falls back to the memmap; k-fold folds stay in their memmaps."""
 
+import copy
 import json
 import logging
+import multiprocessing
 
 import numpy as np
 import pytest
@@ -9,7 +11,7 @@ import torch
 
 from heareval.predictions import memory
 from heareval.predictions.data import SplitData, StackedRows, concatenate, fold_buffer, load_split
-from heareval.predictions.memory import GIB, available_host_bytes, why_not_in_memory
+from heareval.predictions.memory import GIB, MemoryLedger, available_host_bytes, why_not_in_memory
 from heareval.predictions.train import task_predictions
 from tests.predictions.test_train import scene_task
 
@@ -148,8 +150,13 @@ def test_the_memory_check_and_the_loading_happen_under_the_workers_lock(tmp_path
     memory this one took, instead of both finding it free and both loading."""
     from heareval.predictions import train
 
-    class RecordingLock:
+    class RecordingLedger:
         held = False
+        mine = 0
+
+        @property
+        def lock(self):
+            return self
 
         def __enter__(self):
             self.held = True
@@ -157,14 +164,41 @@ def test_the_memory_check_and_the_loading_happen_under_the_workers_lock(tmp_path
         def __exit__(self, *exc):
             self.held = False
 
-    lock, seen = RecordingLock(), []
+        def taken_by_others(self):
+            return 0
+
+        def hold(self, size):
+            seen.append(("hold", self.held))
+            self.mine = size
+
+    ledger, seen = RecordingLedger(), []
     for name in ("why_not_in_memory", "load_split", "fold_buffer"):
         real = getattr(train, name)
-        monkeypatch.setattr(train, name, lambda *args, real=real, name=name: (seen.append((name, lock.held)),
+        monkeypatch.setattr(train, name, lambda *args, real=real, name=name: (seen.append((name, ledger.held)),
                                                                                real(*args))[1])
-    task_predictions(scene_task(tmp_path), grid="faster", grid_points=1, memory_lock=lock)
-    assert len(seen) == 5 and all(held for _, held in seen), "the check, the three loads, the fold buffer (none)"
-    assert not lock.held
+    task = scene_task(tmp_path)
+    task_predictions(task, grid="faster", grid_points=1, memory_ledger=ledger)
+    assert len(seen) == 6 and all(held for _, held in seen), "the check, three loads, the fold buffer, the hold"
+    assert not ledger.held
+    assert ledger.mine == sum(f.stat().st_size for f in task.glob("*.embeddings.npy")), "its mapped embeddings"
     seen.clear()  # k-fold: the training folds' copy is made under the lock too
-    task_predictions(scene_task(tmp_path / "kfold", kfold=3), grid="faster", grid_points=1, memory_lock=lock)
+    task_predictions(scene_task(tmp_path / "kfold", kfold=3), grid="faster", grid_points=1, memory_ledger=ledger)
     assert [name for name, _ in seen].count("fold_buffer") == 1 and all(held for _, held in seen)
+
+
+def test_embeddings_another_worker_holds_mapped_count_as_taken(tmp_path, monkeypatch, caplog):
+    """The OS reports mapped file pages as available; the ledger does not."""
+    first = MemoryLedger(multiprocessing.get_context("spawn"))
+    second = copy.copy(first)  # another worker's copy: the same lock and total, its own share
+    tasks = [scene_task(tmp_path / name) for name in ("a", "b")]
+    size = sum(f.stat().st_size for f in tasks[1].glob("*.embeddings.npy"))
+    monkeypatch.setattr(memory, "available_host_bytes", lambda: int(size / memory.HEADROOM) + 1)  # fits alone
+    task_predictions(tasks[0], grid="faster", grid_points=1, memory_ledger=first)
+    assert first.mapped.value == first.mine == size and second.taken_by_others() == size
+    with caplog.at_level(logging.WARNING):
+        task_predictions(tasks[1], grid="faster", grid_points=1, memory_ledger=second)
+    assert "beside the other workers' tasks" in caplog.text
+    assert json.loads((tasks[1] / "cost.predictions.json").read_text())["embeddings"] == "memmap"
+    assert second.mine == 0 and first.mapped.value == size, "a memmap holds nothing in memory"
+    first.release()
+    assert first.mapped.value == first.mine == 0 and second.taken_by_others() == 0
