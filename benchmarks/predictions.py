@@ -58,9 +58,10 @@ def layer_shapes(dim: int, labels: int, hp: dict) -> list:
 
 
 def heareval_fits(task: Path) -> list:
-    """(hyperparameters, epochs trained) of each grid point heareval trained."""
+    """(hyperparameters, epochs trained) of each grid point heareval trained (a point that trains as an earlier
+    one took that one's result and trained nothing)."""
     points = json.loads((task / "grid-points.json").read_text())
-    return [(point["hparams"], point["epochs_trained"]) for point in points]
+    return [(point["hparams"], point["epochs_trained"]) for point in points if point.get("same_training_as") is None]
 
 
 def original_fits(task: Path) -> list:

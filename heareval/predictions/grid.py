@@ -46,3 +46,17 @@ def sample_grid(grid: Dict[str, List[Any]], points: int, seed: int) -> List[Grid
     everything = expand(grid)
     random.Random(seed).shuffle(everything)
     return everything[:points]
+
+
+def training_key(hp: GridPoint) -> tuple:
+    """What decides how a grid point trains. Without hidden layers, hidden_dim, hidden_norm and dropout act
+    on nothing: the `faster` grid's linear points that differ only there train identically."""
+    ignored = {"hidden_dim", "hidden_norm", "dropout"} if hp["hidden_layers"] == 0 else set()
+    return tuple(sorted((key, value) for key, value in hp.items() if key not in ignored))
+
+
+def first_with_same_training(points: List[GridPoint]) -> List[int]:
+    """For each point, the index of the first point that trains identically (its own index if none before it
+    does): a search trains each distinct point once."""
+    first: Dict[tuple, int] = {}
+    return [first.setdefault(training_key(hp), i) for i, hp in enumerate(points)]

@@ -7,7 +7,7 @@ import math
 import shutil
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -23,7 +23,14 @@ from heareval.cost import measure_cost
 from heareval.errors import UserError
 from heareval.predictions.bundle import PredictorBundle
 from heareval.predictions.data import SplitData, concatenate, fold_buffer, load_split, split_events
-from heareval.predictions.grid import EVENT_POSTPROCESSING_GRID, GRIDS, GridPoint, expand, sample_grid
+from heareval.predictions.grid import (
+    EVENT_POSTPROCESSING_GRID,
+    GRIDS,
+    GridPoint,
+    expand,
+    first_with_same_training,
+    sample_grid,
+)
 from heareval.predictions.layout import DONE_MARKER, arrangements
 from heareval.predictions.memory import MemoryLedger, why_not_in_memory
 from heareval.predictions.model import TensorBatches, Validator, side_by_side
@@ -235,6 +242,8 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
                   scores=[score_function(name, label_to_idx) for name in evaluation])
     events = {split: split_events(task_dir, split) for split in metadata["splits"]} if setup.is_event else {}
     points = sample_grid(GRIDS[grid], grid_points, seed)
+    trained_as = first_with_same_training(points)  # a point that trains as an earlier one takes its result
+    distinct = [i for i, first in enumerate(trained_as) if first == i]
     report: Dict[str, Any] = {"score_mode": "max" if setup.primary.maximize else "min",
                               "embedding_path": str(task_dir), "model": model_label}
     grid_records: List[Dict[str, Any]] = []
@@ -253,14 +262,15 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
             searched: Optional[FitResult] = None
             if best_hp is None or search_every_fold:
                 by_index: Dict[int, FitResult] = {}
-                bar = tqdm(total=len(points), desc=f"{task_dir.name} {arrangement.name} grid", unit="point",
+                bar = tqdm(total=len(distinct), desc=f"{task_dir.name} {arrangement.name} grid", unit="point",
                            leave=False, disable=not progress)
 
                 def stopped(_: int, score: float) -> None:
                     bar.update()
                     bar.set_postfix(val=f"{score:.4f}")
 
-                for group in side_by_side(points, train.embeddings.shape[1], len(labels)):
+                for group in side_by_side([points[i] for i in distinct], train.embeddings.shape[1], len(labels)):
+                    group = [distinct[j] for j in group]
                     fits = fit(setup, [points[i] for i in group], train, valid, reference_valid, seed, out / "logs",
                                f"{arrangement.name}-gridpoints" + "-".join(f"{i:02d}" for i in group),
                                [f"gridpoint{i:02d}" for i in group], stopped)
@@ -272,11 +282,14 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
                             other.model = None
                     gc.collect()
                 bar.close()
+                results = [by_index[i] if first == i else replace(by_index[first], hparams=points[i], model=None)
+                           for i, first in enumerate(trained_as)]
                 for i, result in enumerate(results):
                     grid_records.append({"split": arrangement.name, "grid_point": i, "hparams": result.hparams,
                                          "validation_score": result.validation_score, "best_epoch": result.best_epoch,
                                          "epochs_trained": result.epochs_trained, "seconds": result.seconds,
-                                         "postprocessing": result.details.get("postprocessing")})
+                                         "postprocessing": result.details.get("postprocessing"),
+                                         "same_training_as": None if trained_as[i] == i else trained_as[i]})
                 searched = select_best(results, setup.primary.maximize)
                 best_hp = searched.hparams
             runs: List[Tuple[Dict[str, Any], Dict[str, Any], FitResult]] = []

@@ -185,6 +185,30 @@ def test_grid_points_trained_side_by_side_train_as_they_would_alone(tmp_path, mo
     np.testing.assert_allclose(stored[0], stored[1], atol=1e-5)
 
 
+def test_a_point_that_trains_as_an_earlier_one_takes_its_result(tmp_path, monkeypatch):
+    """Linear points that differ only in hidden_dim train once; trained anyway, each alone, they match."""
+    grid = {**grid_module.GRIDS["faster"], "hidden_layers": [0], "hidden_dim": [64, 128], "lr": [1e-3, 3.2e-3],
+            "patience": [3], "initialization": ["xavier_normal"]}
+    monkeypatch.setitem(grid_module.GRIDS, "twins", grid)
+    shared = task_predictions(scene_task(tmp_path / "a"), grid="twins", grid_points=4, seed=1)
+    monkeypatch.setattr(train_module, "first_with_same_training", lambda points: list(range(len(points))))
+    monkeypatch.setattr(model_module, "BUNDLE_PARAMETERS", 0)  # and every point alone
+    apart = task_predictions(scene_task(tmp_path / "b"), grid="twins", grid_points=4, seed=1)
+    once, each = (json.loads((tmp_path / f"{run}/emb/mod/synthetic/grid-points.json").read_text()) for run in "ab")
+    twins = {i: p["same_training_as"] for i, p in enumerate(once) if p["same_training_as"] is not None}
+    assert len(twins) == 2 and all(once[i]["hparams"]["lr"] == once[j]["hparams"]["lr"] for i, j in twins.items())
+    logs = list((tmp_path / "a/emb/mod/synthetic/logs").iterdir())
+    assert len(logs) == 1 and logs[0].name.count("-") == 2, "one fit of the two distinct points"
+    for i, j in twins.items():
+        assert once[i]["hparams"] != once[j]["hparams"]
+        assert {k: once[i][k] for k in ("validation_score", "epochs_trained", "best_epoch")} == {
+            k: once[j][k] for k in ("validation_score", "epochs_trained", "best_epoch")}
+        assert each[i]["validation_score"] == each[j]["validation_score"], "trained alone, twins are identical"
+        assert (each[i]["epochs_trained"], each[i]["best_epoch"]) == (once[i]["epochs_trained"], once[i]["best_epoch"])
+        assert once[i]["validation_score"] == pytest.approx(each[i]["validation_score"], abs=1e-6)
+    assert shared["hparams"] == apart["hparams"] and shared["test"]["test_top1_acc"] == apart["test"]["test_top1_acc"]
+
+
 @pytest.mark.parametrize("stop_on_nan_score", [False, True])
 def test_a_nan_validation_score_stops_training_only_when_asked(tmp_path, monkeypatch, stop_on_nan_score):
     grid = {**grid_module.GRIDS["faster"], "hidden_layers": [1], "hidden_dim": [64], "patience": [2],
