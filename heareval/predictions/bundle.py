@@ -1,6 +1,5 @@
 """The LightningModule that trains several grid points' networks (model.py) side by side."""
 
-import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -15,9 +14,6 @@ from torch.nn import functional as F
 from heareval.predictions.grid import GridPoint
 from heareval.predictions.model import FUSE_BELOW, Validator, as_probabilities, build_network, device_chunks
 from heareval.score import is_better
-
-for _name in ("lightning.pytorch", "lightning.fabric"):  # no per-fit banners about GPUs and tips
-    logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 def fused_adam(groups: List[Dict[str, Any]]) -> torch.optim.Optimizer:

@@ -9,7 +9,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import lightning as L
 import numpy as np
@@ -115,6 +115,26 @@ class FitResult:
     model: Optional[nn.Module]  # the network with its best check's weights
 
 
+@contextlib.contextmanager
+def quiet_lightning() -> Iterator[None]:
+    """Lightning without its banners at every fit (GPUs found, tips) and without warnings that do not apply
+    to batches sliced from tensors; its loggers' levels are restored afterwards."""
+    loggers = [logging.getLogger(name) for name in ("lightning.pytorch", "lightning.fabric")]
+    levels = [logger.level for logger in loggers]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*does not have many workers.*")
+        warnings.filterwarnings("ignore", ".*Total length of `.*` across ranks is zero.*")
+        warnings.filterwarnings("ignore", ".*is an invalid configuration.*")
+        warnings.filterwarnings("ignore", ".*treespec.*")
+        for logger in loggers:
+            logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
+        try:
+            yield
+        finally:
+            for logger, level in zip(loggers, levels):
+                logger.setLevel(level)
+
+
 def fit(setup: Setup, points: List[GridPoint], train: SplitData, valid: SplitData,
         reference: Optional[Dict[str, Any]], seed: int, log_dir: Path, log_name: str, names: List[str],
         on_stop: Optional[Callable[[int, float], None]] = None) -> List[FitResult]:
@@ -126,17 +146,13 @@ def fit(setup: Setup, points: List[GridPoint], train: SplitData, valid: SplitDat
                              setup.stop_on_nan_score, names, on_stop)
     batches = TensorBatches(as_inputs(train, setup), as_targets(train, setup.multiclass, setup.device),
                             points[0]["batch_size"], seed, setup.device)
-    trainer = L.Trainer(max_epochs=max(hp["max_epochs"] for hp in points),
-                        check_val_every_n_epoch=math.gcd(*(hp["check_val_every_n_epoch"] for hp in points)),
-                        accelerator=setup.accelerator, devices=setup.devices, deterministic=setup.deterministic,
-                        logger=CSVLogger(str(log_dir), name="", version=log_name),
-                        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-                        num_sanity_val_steps=0, log_every_n_steps=1)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", ".*does not have many workers.*")
-        warnings.filterwarnings("ignore", ".*Total length of `.*` across ranks is zero.*")
-        warnings.filterwarnings("ignore", ".*is an invalid configuration.*")
-        warnings.filterwarnings("ignore", ".*treespec.*")
+    with quiet_lightning():
+        trainer = L.Trainer(max_epochs=max(hp["max_epochs"] for hp in points),
+                            check_val_every_n_epoch=math.gcd(*(hp["check_val_every_n_epoch"] for hp in points)),
+                            accelerator=setup.accelerator, devices=setup.devices, deterministic=setup.deterministic,
+                            logger=CSVLogger(str(log_dir), name="", version=log_name),
+                            enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                            num_sanity_val_steps=0, log_every_n_steps=1)
         trainer.fit(bundle, train_dataloaders=batches, val_dataloaders=[0])
     results = [FitResult(member.hp, seed, member.best_score, member.best_epoch,
                          member.epochs_trained or trainer.current_epoch, member.seconds, member.best_details,

@@ -1,6 +1,7 @@
 """Training, model selection and stored predictions on small and synthetic embedding tasks."""
 
 import json
+import logging
 import math
 import pickle
 import subprocess
@@ -126,6 +127,15 @@ def test_search_on_every_fold_and_repeated_seeds(tmp_path):
     summary = report["fold00"]["seed_summary"]["test_top1_acc"]
     values = [report["fold00"]["seeds"][s]["test_top1_acc"] for s in ("1", "2", "3")]
     assert summary["mean"] == pytest.approx(np.mean(values)) and summary["std"] == pytest.approx(np.std(values))
+
+
+def test_lightning_banners_are_quiet_during_fits_and_only_then(tmp_path, caplog):
+    lightning_logger = logging.getLogger("lightning.pytorch")
+    level = lightning_logger.level
+    with caplog.at_level(logging.INFO):
+        task_predictions(scene_task(tmp_path), grid="faster", grid_points=1)
+    assert "GPU available" not in caplog.text
+    assert lightning_logger.level == level, "Lightning's logging is as it was outside the fit"
 
 
 def test_grid_search_is_reproducible_with_a_seed(tmp_path):
