@@ -73,8 +73,8 @@ def embedding_matrix(task_dir: Path, split: str, in_memory: bool) -> np.ndarray:
     if actual != expected:
         raise UserError(f"{matrix_path} holds {actual} bytes but {split}.embedding-dimensions.json says "
                         f"{rows} x {dimension} float32 ({expected} bytes): truncated or mismatched")
-    if rows == 0:
-        raise UserError(f"{matrix_path} holds no embeddings")
+    if rows == 0 or dimension == 0:
+        raise UserError(f"{matrix_path} holds no embeddings ({rows} x {dimension})")
     if in_memory:  # the check below reads every page, so the whole file is in memory when training starts
         matrix = mapped_matrix(matrix_path, (rows, dimension))
     else:

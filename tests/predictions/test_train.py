@@ -319,10 +319,15 @@ def break_task(task: Path, how: str) -> str:
         x[16 * 7 + 3] = np.nan
         x.tofile(task / "valid.embeddings.npy")
         return "valid.embeddings.npy: embedding row 7 contains NaN"
+    if how == "no_dimension":
+        (task / "test.embeddings.npy").write_bytes(b"")
+        (task / "test.embedding-dimensions.json").write_text("[40, 0]")
+        return "test.embeddings.npy holds no embeddings \\(40 x 0\\)"
     raise ValueError(how)
 
 
-@pytest.mark.parametrize("how", ["missing_file", "truncated", "label_count", "unknown_label", "nan"])
+@pytest.mark.parametrize("how", ["missing_file", "truncated", "label_count", "unknown_label", "nan",
+                                 "no_dimension"])
 def test_bad_embeddings_give_clear_errors(tmp_path, how):
     task = scene_task(tmp_path)
     message = break_task(task, how)
