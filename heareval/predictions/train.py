@@ -212,6 +212,45 @@ def clean_previous_outputs(task_dir: Path) -> None:
             remove_path(path)
 
 
+def grid_search(setup: Setup, points: List[GridPoint], train: SplitData, valid: SplitData,
+                reference: Optional[Dict[str, Any]], seed: int, log_dir: Path, split: str, desc: str,
+                progress: bool) -> Tuple[List[FitResult], List[Dict[str, Any]]]:
+    """Every grid point's result on one split, and its record for grid-points.json.
+
+    Narrow points train side by side (model.side_by_side); a point that trains as an earlier one takes that
+    one's result; only the leading point keeps its network, so memory stays flat."""
+    trained_as = first_with_same_training(points)
+    distinct = [i for i, first in enumerate(trained_as) if first == i]
+    by_index: Dict[int, FitResult] = {}
+    bar = tqdm(total=len(distinct), desc=f"{desc} grid", unit="point", leave=False, disable=not progress)
+
+    def stopped(_: int, score: float) -> None:
+        bar.update()
+        bar.set_postfix(val=f"{score:.4f}")
+
+    for group in side_by_side([points[i] for i in distinct], train.embeddings.shape[1], len(setup.labels)):
+        group = [distinct[j] for j in group]
+        fits = fit(setup, [points[i] for i in group], train, valid, reference, seed, log_dir,
+                   f"{split}-gridpoints" + "-".join(f"{i:02d}" for i in group), [f"gridpoint{i:02d}" for i in group],
+                   stopped)
+        by_index.update(zip(group, fits))
+        trained = [by_index[i] for i in sorted(by_index)]
+        leader = select_best(trained, setup.primary.maximize)
+        for other in trained:
+            if other is not leader:
+                other.model = None
+        gc.collect()
+    bar.close()
+    results = [by_index[i] if first == i else replace(by_index[first], hparams=points[i], model=None)
+               for i, first in enumerate(trained_as)]
+    records = [{"split": split, "grid_point": i, "hparams": result.hparams, "validation_score": result.validation_score,
+                "best_epoch": result.best_epoch, "epochs_trained": result.epochs_trained, "seconds": result.seconds,
+                "postprocessing": result.details.get("postprocessing"),
+                "same_training_as": None if trained_as[i] == i else trained_as[i]}
+               for i, result in enumerate(results)]
+    return results, records
+
+
 def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8, seed: int = 42,
                      gpus: Optional[Sequence[int]] = None, deterministic: bool = True, in_memory: bool = True,
                      seeds: int = 1, search_every_fold: bool = False, model_label: str = "",
@@ -258,8 +297,6 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
                   scores=[score_function(name, label_to_idx) for name in evaluation])
     events = {split: split_events(task_dir, split) for split in metadata["splits"]} if setup.is_event else {}
     points = sample_grid(GRIDS[grid], grid_points, seed)
-    trained_as = first_with_same_training(points)  # a point that trains as an earlier one takes its result
-    distinct = [i for i, first in enumerate(trained_as) if first == i]
     report: Dict[str, Any] = {"score_mode": "max" if setup.primary.maximize else "min",
                               "embedding_path": str(task_dir), "model": model_label}
     grid_records: List[Dict[str, Any]] = []
@@ -277,35 +314,9 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
             reference_valid, reference_test = events.get(arrangement.valid), events.get(arrangement.test)
             searched: Optional[FitResult] = None
             if best_hp is None or search_every_fold:
-                by_index: Dict[int, FitResult] = {}
-                bar = tqdm(total=len(distinct), desc=f"{task_dir.name} {arrangement.name} grid", unit="point",
-                           leave=False, disable=not progress)
-
-                def stopped(_: int, score: float) -> None:
-                    bar.update()
-                    bar.set_postfix(val=f"{score:.4f}")
-
-                for group in side_by_side([points[i] for i in distinct], train.embeddings.shape[1], len(labels)):
-                    group = [distinct[j] for j in group]
-                    fits = fit(setup, [points[i] for i in group], train, valid, reference_valid, seed, out / "logs",
-                               f"{arrangement.name}-gridpoints" + "-".join(f"{i:02d}" for i in group),
-                               [f"gridpoint{i:02d}" for i in group], stopped)
-                    by_index.update(zip(group, fits))
-                    results = [by_index[i] for i in sorted(by_index)]
-                    leader = select_best(results, setup.primary.maximize)
-                    for other in results:  # only the leading point's network is kept: memory stays flat
-                        if other is not leader:
-                            other.model = None
-                    gc.collect()
-                bar.close()
-                results = [by_index[i] if first == i else replace(by_index[first], hparams=points[i], model=None)
-                           for i, first in enumerate(trained_as)]
-                for i, result in enumerate(results):
-                    grid_records.append({"split": arrangement.name, "grid_point": i, "hparams": result.hparams,
-                                         "validation_score": result.validation_score, "best_epoch": result.best_epoch,
-                                         "epochs_trained": result.epochs_trained, "seconds": result.seconds,
-                                         "postprocessing": result.details.get("postprocessing"),
-                                         "same_training_as": None if trained_as[i] == i else trained_as[i]})
+                results, records = grid_search(setup, points, train, valid, reference_valid, seed, out / "logs",
+                                               arrangement.name, f"{task_dir.name} {arrangement.name}", progress)
+                grid_records += records
                 searched = select_best(results, setup.primary.maximize)
                 best_hp = searched.hparams
             runs: List[Tuple[Dict[str, Any], Dict[str, Any], FitResult]] = []
