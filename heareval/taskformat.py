@@ -1,6 +1,7 @@
 """Readers for the finalized task format (docs/task-format.md), shared by every later stage."""
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Dict, List, Union
 
@@ -16,8 +17,48 @@ def is_task_dir(path: Path) -> bool:
     return path.is_dir() and not path.name.startswith(".") and (path / TASK_METADATA).is_file()
 
 
+EMBEDDING_TYPES = ("scene", "event")
+PREDICTION_TYPES = ("multiclass", "multilabel")
+SPLIT_MODES = ("trainvaltest", "new_split_kfold", "presplit_kfold")
+TRAIN_VALID_TEST = ("train", "valid", "test")
+# Split names become file names (`<split>.embeddings.npy`, `<split>/`): no separators, no leading dot.
+SPLIT_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
+
+
 def load_task_metadata(task_dir: PathLike) -> Dict[str, Any]:
-    return read_json(Path(task_dir) / TASK_METADATA)
+    path = Path(task_dir) / TASK_METADATA
+    metadata = read_json(path)
+    check_task_metadata(metadata, path)
+    return metadata
+
+
+def check_task_metadata(metadata: Any, path: PathLike) -> None:
+    """The keys every later stage relies on, with values it knows: a wrong one would otherwise be read as
+    some other task type (a silently wrong score) or fail deep inside a stage."""
+    if not isinstance(metadata, dict):
+        raise UserError(f"{path}: expected a JSON object, got {type(metadata).__name__}")
+
+    def check(key: str, allowed: tuple, default: Any = None) -> None:
+        value = metadata.get(key, default)
+        if value not in allowed:
+            found = "missing" if key not in metadata else f"{value!r}"
+            raise UserError(f"{path}: {key} is {found}; expected one of {', '.join(allowed)}")
+
+    if not isinstance(metadata.get("task_name"), str) or not metadata["task_name"]:
+        raise UserError(f"{path}: task_name is missing or not a string")
+    check("embedding_type", EMBEDDING_TYPES)
+    check("prediction_type", PREDICTION_TYPES)
+    check("split_mode", SPLIT_MODES, default="trainvaltest")
+    splits = metadata.get("splits")
+    if (not isinstance(splits, list) or not splits or len(set(map(str, splits))) != len(splits)
+            or not all(isinstance(split, str) and SPLIT_NAME.fullmatch(split) for split in splits)):
+        raise UserError(f"{path}: splits must be a non-empty list of distinct split names "
+                        f"(letters, digits, _ . -), got {splits!r}")
+    if metadata.get("split_mode", "trainvaltest") == "trainvaltest" and sorted(splits) != sorted(TRAIN_VALID_TEST):
+        raise UserError(f"{path}: split_mode trainvaltest needs the splits train, valid and test, got {splits}")
+    evaluation = metadata.get("evaluation", [])
+    if not isinstance(evaluation, list) or not all(isinstance(name, str) for name in evaluation):
+        raise UserError(f"{path}: evaluation must be a list of score names, got {evaluation!r}")
 
 
 def read_json(path: PathLike) -> Any:
