@@ -99,6 +99,14 @@ def multi_hot(row_labels: List[List[Any]], vocabulary: List[str], source: Path) 
     return targets
 
 
+class PlainDataUnpickler(pickle.Unpickler):
+    """Reads plain data only (lists, strings, numbers: all a label file holds): a pickle that names a class
+    or function, which is how a crafted one runs code, is refused."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"it names {module}.{name}; a label file holds only lists of labels")
+
+
 def load_split(task_dir: Path, split: str, in_memory: bool = True) -> SplitData:
     metadata = load_task_metadata(task_dir)
     vocabulary = label_vocabulary(task_dir)
@@ -108,7 +116,7 @@ def load_split(task_dir: Path, split: str, in_memory: bool = True) -> SplitData:
         raise UserError(f"missing label file: {labels_path}")
     try:
         with open(labels_path, "rb") as f:
-            row_labels = pickle.load(f)
+            row_labels = PlainDataUnpickler(f).load()
     except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:
         raise UserError(f"malformed label file {labels_path}: {error}") from None
     if not isinstance(row_labels, list) or len(row_labels) != len(embeddings):

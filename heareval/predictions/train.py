@@ -306,6 +306,9 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
         fold_reports: Dict[str, Any] = {}
         for index, arrangement in enumerate(layout):
             train = concatenate([data[s] for s in arrangement.train], "train", training_sets)
+            if len(train.targets) < 2:  # a batch of one row cannot be normalized (BatchNorm)
+                raise UserError(f"{task_dir.name} ({arrangement.name}): {len(train.targets)} training row; "
+                                "at least 2 are needed")
             missing = [labels[i] for i in np.nonzero(train.targets.sum(axis=0) == 0)[0]]
             if missing:
                 logger.warning("%s (%s): no training example for class(es) %s; they can never be predicted "

@@ -3,6 +3,7 @@
 import json
 import logging
 import math
+import os
 import pickle
 import subprocess
 import sys
@@ -297,6 +298,14 @@ def test_vectorized_postprocessing_equals_scipy_file_by_file(median_filter_ms):
     assert sum(len(events) for events in result.values()) > 10
 
 
+class MakesFolder:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __reduce__(self):
+        return os.mkdir, (str(self.folder),)
+
+
 def break_task(task: Path, how: str) -> str:
     if how == "missing_file":
         (task / "valid.embeddings.npy").unlink()
@@ -319,6 +328,16 @@ def break_task(task: Path, how: str) -> str:
         x[16 * 7 + 3] = np.nan
         x.tofile(task / "valid.embeddings.npy")
         return "valid.embeddings.npy: embedding row 7 contains NaN"
+    if how == "code_in_labels":  # a crafted pickle runs code while it loads, unless refused
+        (task / "train.target-labels.pkl").write_bytes(pickle.dumps(MakesFolder(task / "made-by-pickle")))
+        return "malformed label file .*train.target-labels.pkl: it names .*mkdir"
+    if how == "one_training_row":
+        x = np.fromfile(task / "train.embeddings.npy", dtype=np.float32)[:16]
+        x.tofile(task / "train.embeddings.npy")
+        (task / "train.embedding-dimensions.json").write_text("[1, 16]")
+        labels = pickle.loads((task / "train.target-labels.pkl").read_bytes())
+        (task / "train.target-labels.pkl").write_bytes(pickle.dumps(labels[:1]))
+        return "synthetic \\(test\\): 1 training row; at least 2 are needed"
     if how == "no_dimension":
         (task / "test.embeddings.npy").write_bytes(b"")
         (task / "test.embedding-dimensions.json").write_text("[40, 0]")
@@ -327,13 +346,14 @@ def break_task(task: Path, how: str) -> str:
 
 
 @pytest.mark.parametrize("how", ["missing_file", "truncated", "label_count", "unknown_label", "nan",
-                                 "no_dimension"])
+                                 "no_dimension", "code_in_labels", "one_training_row"])
 def test_bad_embeddings_give_clear_errors(tmp_path, how):
     task = scene_task(tmp_path)
     message = break_task(task, how)
     with pytest.raises(UserError, match=message):
         task_predictions(task, grid="faster", grid_points=1)
     assert not (task / DONE_MARKER).exists()
+    assert not (task / "made-by-pickle").exists()
 
 
 def test_class_without_training_example_is_reported(tmp_path, caplog):
