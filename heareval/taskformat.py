@@ -1,9 +1,10 @@
 """Readers for the finalized task format (docs/task-format.md), shared by every later stage."""
 
 import json
+import math
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, List, Sequence, Union
 
 from heareval.errors import UserError
 
@@ -70,6 +71,31 @@ def read_json(path: PathLike) -> Any:
             return json.load(f)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise UserError(f"malformed JSON in {path}: {error}") from None
+
+
+def read_events(path: PathLike, vocabulary: Sequence[str]) -> Dict[str, List[Dict[str, Any]]]:
+    """Events by file, `{file: [{"label", "start", "end"}, ...]}` with times in ms: an event task's
+    `<split>.json`, or the predicted events. Checked, since an unknown label or a reversed event would only
+    lower a score without a word."""
+    events = read_json(path)
+    if not isinstance(events, dict) or not all(isinstance(file_events, list) for file_events in events.values()):
+        raise UserError(f"{path}: expected {{file: [events]}}, got {type(events).__name__}")
+    known = set(vocabulary)
+    for name, file_events in events.items():
+        for event in file_events:
+            if not isinstance(event, dict) or not {"label", "start", "end"} <= set(event):
+                raise UserError(f"{path}: {name}: an event needs a label, start and end, got {event!r}")
+            start, end = event["start"], event["end"]
+            if not all(is_finite_number(time) for time in (start, end)) or end < start:
+                raise UserError(f"{path}: {name}: an event's start and end must be numbers (ms) with start <= end, "
+                                f"got {start!r} and {end!r}")
+            if str(event["label"]) not in known:
+                raise UserError(f"{path}: {name}: label {event['label']!r} is not in labelvocabulary.csv")
+    return events
+
+
+def is_finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def label_vocabulary(task_dir: PathLike) -> List[str]:

@@ -10,14 +10,16 @@ import numpy as np
 from heareval.errors import UserError
 from heareval.predictions.layout import DONE_MARKER, arrangements
 from heareval.score import EVENT, SCENE, score_function
-from heareval.taskformat import label_vocabulary, load_task_metadata, read_json
+from heareval.taskformat import label_vocabulary, load_task_metadata, read_events, read_json
 
 
 def has_predictions(task_dir: Path) -> bool:
     return (task_dir / DONE_MARKER).is_file()
 
 
-def read_predictions(path: Path) -> Dict[str, np.ndarray]:
+def read_predictions(path: Path, vocabulary: Sequence[str]) -> Dict[str, np.ndarray]:
+    """A split's stored predictions, checked against the task's label vocabulary: a file that would still
+    give a number (probabilities of another task, NaNs argmaxed to the first class) must not."""
     if not path.is_file():
         raise UserError(f"missing prediction file: {path}")
     try:
@@ -25,12 +27,27 @@ def read_predictions(path: Path) -> Dict[str, np.ndarray]:
             arrays = {key: stored[key] for key in stored.files}
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
         raise UserError(f"malformed prediction file {path}: {error}") from None
+
+    def malformed(problem: str) -> UserError:
+        return UserError(f"malformed prediction file {path}: {problem}")
+
     for key in ("probabilities", "targets"):
         if key not in arrays:
-            raise UserError(f"malformed prediction file {path}: no {key!r} array")
-    if arrays["probabilities"].shape != arrays["targets"].shape:
-        raise UserError(f"malformed prediction file {path}: probabilities {arrays['probabilities'].shape} "
-                        f"and targets {arrays['targets'].shape} differ in shape")
+            raise malformed(f"no {key!r} array")
+        if arrays[key].dtype.kind not in "biuf":
+            raise malformed(f"{key} are {arrays[key].dtype}, not numbers")
+    probabilities, targets = arrays["probabilities"], arrays["targets"]
+    expected = (len(targets), len(vocabulary))
+    if probabilities.shape != targets.shape or targets.shape != expected or not len(targets):
+        raise malformed(f"probabilities {probabilities.shape} and targets {targets.shape}: expected both "
+                        f"(rows, {len(vocabulary)}) for the {len(vocabulary)} labels of labelvocabulary.csv, "
+                        "at least one row")
+    if "labels" in arrays and [str(label) for label in arrays["labels"]] != list(vocabulary):
+        raise malformed("its labels differ from labelvocabulary.csv")
+    if not np.isfinite(probabilities).all() or probabilities.min() < 0 or probabilities.max() > 1:
+        raise malformed("probabilities must be finite and within [0, 1]")
+    if not np.isin(targets, (0, 1)).all():
+        raise malformed("targets must be 0 or 1")
     return arrays
 
 
@@ -39,6 +56,11 @@ def frame_scores(arrays: Dict[str, np.ndarray], path: Path) -> Dict[str, Dict[st
     if "filenames" not in arrays or "timestamps" not in arrays:
         raise UserError(f"malformed prediction file {path}: event predictions need filenames and timestamps")
     names, times, probabilities = arrays["filenames"], arrays["timestamps"], arrays["probabilities"]
+    if names.shape != (len(probabilities),) or times.shape != (len(probabilities),):
+        raise UserError(f"malformed prediction file {path}: filenames {names.shape} and timestamps {times.shape} "
+                        f"must have one entry per row ({len(probabilities)})")
+    if times.dtype.kind not in "iuf" or not np.isfinite(times).all():
+        raise UserError(f"malformed prediction file {path}: timestamps must be finite numbers")
     result = {}
     for name in np.unique(names):
         rows = np.nonzero(names == name)[0]
@@ -51,11 +73,19 @@ def split_scores(task_dir: Path, split: str, score_names: Sequence[str], metadat
                  label_to_idx: Dict[str, int]) -> Dict[str, float]:
     """Every requested score of one test split; event scores add their sub-scores as `<name>_<part>`."""
     path = task_dir / f"{split}.predictions.npz"
-    arrays = read_predictions(path)
+    arrays = read_predictions(path, list(label_to_idx))
     is_event = metadata["embedding_type"] == "event"
-    reference = read_json(task_dir / f"{split}.json") if is_event else None
-    events = read_json(task_dir / f"{split}.predicted-events.json") if is_event else None
-    frames = frame_scores(arrays, path) if is_event else None
+    reference = events = frames = None
+    if is_event:
+        vocabulary = list(label_to_idx)
+        reference = read_events(task_dir / f"{split}.json", vocabulary)
+        events_path = task_dir / f"{split}.predicted-events.json"
+        events = read_events(events_path, vocabulary)
+        frames = frame_scores(arrays, path)
+        for source, files in ((events_path, set(events)), (path, set(frames))):
+            if not files <= set(reference):
+                raise UserError(f"{source}: file {sorted(files - set(reference))[0]!r} is not in the task's "
+                                f"{split}.json")
     duration = metadata.get("sample_duration")
     results: Dict[str, float] = {}
     for name in score_names:

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 import numpy as np
 
 from heareval.errors import UserError
-from heareval.taskformat import label_vocabulary, load_task_metadata, read_json
+from heareval.taskformat import label_vocabulary, load_task_metadata, read_events, read_json
 
 logger = logging.getLogger(__name__)
 
@@ -137,9 +137,9 @@ def load_split(task_dir: Path, split: str, in_memory: bool = True) -> SplitData:
     return data
 
 
-def split_events(task_dir: Path, split: str) -> Dict[str, List[Dict[str, Any]]]:
+def split_events(task_dir: Path, split: str, vocabulary: List[str]) -> Dict[str, List[Dict[str, Any]]]:
     """The reference events of a split (the task's `<split>.json`)."""
-    return read_json(task_dir / f"{split}.json")
+    return read_events(task_dir / f"{split}.json", vocabulary)
 
 
 class StackedRows:

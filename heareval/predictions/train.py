@@ -295,7 +295,7 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
     setup = Setup(task_dir, metadata, labels, device, accelerator, devices, deterministic, in_memory,
                   stop_on_nan_score=stop_on_nan_score, primary=score_function(evaluation[0], label_to_idx),
                   scores=[score_function(name, label_to_idx) for name in evaluation])
-    events = {split: split_events(task_dir, split) for split in metadata["splits"]} if setup.is_event else {}
+    events = {split: split_events(task_dir, split, labels) for split in metadata["splits"]} if setup.is_event else {}
     points = sample_grid(GRIDS[grid], grid_points, seed)
     report: Dict[str, Any] = {"score_mode": "max" if setup.primary.maximize else "min",
                               "embedding_path": str(task_dir), "model": model_label}
