@@ -6,12 +6,15 @@ from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
-from heareval.taskformat import label_vocabulary
+from heareval.evaluation.task_evaluation import read_predictions
+from heareval.predictions.layout import arrangements
+from heareval.taskformat import label_vocabulary, load_task_metadata
 
 
 def chance_level(score: str, task_dir: Path) -> Tuple[float, bool]:
     """(chance value, maximize): what a guess without listening gets."""
-    n_labels = len(label_vocabulary(task_dir))
+    vocabulary = label_vocabulary(task_dir)
+    n_labels = len(vocabulary)
     if score in ("top1_acc", "pitch_acc"):
         return 1.0 / n_labels, True
     if score == "chroma_acc":
@@ -21,19 +24,21 @@ def chance_level(score: str, task_dir: Path) -> Tuple[float, bool]:
     if score == "d_prime":
         return 0.0, True
     if score == "mAP":
-        stored = np.load(task_dir / "test.predictions.npz")
-        return float(stored["targets"].mean()), True
+        tests = [arrangement.test for arrangement in arrangements(load_task_metadata(task_dir))]
+        targets = [read_predictions(task_dir / f"{test}.predictions.npz", vocabulary)["targets"] for test in tests]
+        return float(np.mean([t.mean() for t in targets])), True  # each fold's, averaged as its scores are
     if score == "segment_1s_er":
         return 1.0, False  # predicting nothing deletes every reference: error rate 1
     return 0.0, True  # event F-measures, PSDS: no detections score 0
 
 
 def clearly_above_chance(value: float, chance: float, maximize: bool) -> bool:
-    """At least twice chance and 0.1 better for scores in [0, 1]; 0.1 below for error rates."""
+    """At least twice chance and 0.1 better for scores up to 1, or halfway from chance to 1 where that is
+    nearer (AUC-ROC: chance 0.5, so 0.75); 0.1 below for error rates."""
     if math.isnan(value):
         return False
     if maximize:
-        return value >= max(2 * chance, chance + 0.1)
+        return value >= min(max(2 * chance, chance + 0.1), chance + (1 - chance) / 2)
     return value <= chance - 0.1
 
 
