@@ -111,7 +111,13 @@ def label_vocabulary(task_dir: PathLike) -> List[str]:
         raise UserError(f"malformed label vocabulary {path}: {error}") from None
     if list(frame.columns) != ["idx", "label"] or list(frame["idx"]) != list(range(len(frame))):
         raise UserError(f"malformed label vocabulary {path}: expected columns idx,label with idx 0..n-1")
-    return [str(label) for label in frame["label"]]
+    labels = [str(label) for label in frame["label"]]
+    if not labels:
+        raise UserError(f"malformed label vocabulary {path}: no labels")
+    if len(set(labels)) != len(labels):
+        repeated = next(label for label in labels if labels.count(label) > 1)
+        raise UserError(f"malformed label vocabulary {path}: label {repeated!r} appears twice")
+    return labels
 
 
 def write_label_vocabulary(path: PathLike, labels: List[Any]) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from heareval.errors import UserError
 from heareval.predictions.train import task_predictions
-from heareval.taskformat import load_task_metadata
+from heareval.taskformat import label_vocabulary, load_task_metadata
 from tests.predictions.test_train import scene_task
 
 GOOD = {"task_name": "t", "embedding_type": "scene", "prediction_type": "multiclass", "split_mode": "trainvaltest",
@@ -65,3 +65,20 @@ def test_stages_report_wrong_task_metadata_in_one_line(tmp_path, stage):
                             capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
     assert "prediction_type is 'regression'" in result.stderr
+
+
+@pytest.mark.parametrize("text, message", [
+    ("idx,label\n0,dog\n1,cat\n2,dog\n", "label 'dog' appears twice"),
+    ("idx,label\n", "no labels"),
+    ("idx,name\n0,dog\n", "expected columns idx,label"),
+    ("idx,label\n1,dog\n", "idx 0..n-1"),
+])
+def test_label_vocabulary_with_a_flaw_is_refused(tmp_path, text, message):
+    (tmp_path / "labelvocabulary.csv").write_text(text)
+    with pytest.raises(UserError, match=f"malformed label vocabulary .*labelvocabulary.csv: .*{message}"):
+        label_vocabulary(tmp_path)
+
+
+def test_label_vocabulary_keeps_labels_as_text(tmp_path):
+    (tmp_path / "labelvocabulary.csv").write_text("idx,label\n0,48\n1,007\n2,a b\n")
+    assert label_vocabulary(tmp_path) == ["48", "007", "a b"]
