@@ -94,6 +94,21 @@ def read_events(path: PathLike, vocabulary: Sequence[str]) -> Dict[str, List[Dic
     return events
 
 
+def read_split_labels(path: PathLike, embedding_type: str, vocabulary: Sequence[str]) -> Dict[str, List[Any]]:
+    """A split's `<split>.json`, checked: `{file: [labels]}` (scene) or `{file: [events]}` (event)."""
+    if embedding_type == "event":
+        return read_events(path, vocabulary)
+    labels = read_json(path)
+    if not isinstance(labels, dict) or not all(isinstance(file_labels, list) for file_labels in labels.values()):
+        raise UserError(f"{path}: expected {{file: [labels]}}, got {type(labels).__name__}")
+    known = set(vocabulary)
+    for name, file_labels in labels.items():
+        unknown = [label for label in file_labels if str(label) not in known]
+        if unknown:
+            raise UserError(f"{path}: {name}: label {unknown[0]!r} is not in labelvocabulary.csv")
+    return labels
+
+
 def is_finite_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 

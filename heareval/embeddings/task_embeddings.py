@@ -23,7 +23,7 @@ from heareval.atomic import atomic_path, write_json
 from heareval.cost import measure_cost
 from heareval.embeddings.hear_api import HearModel, embed, in_order
 from heareval.errors import UserError
-from heareval.taskformat import LABEL_VOCABULARY, TASK_METADATA, load_task_metadata, read_json
+from heareval.taskformat import LABEL_VOCABULARY, TASK_METADATA, label_vocabulary, load_task_metadata, read_split_labels
 
 logger = logging.getLogger(__name__)
 DONE_MARKER = ".done.embeddings"
@@ -150,9 +150,9 @@ def default_batch_size(sample_duration: Optional[float]) -> int:
 
 
 def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path, split: str, embedding_type: str,
-                rate: int, device: str, batch_size: int, num_workers: int, model_threads: int = 1) -> int:
-    """Write the split's files; return its number of embedding rows."""
-    split_labels = read_json(task_dir / f"{split}.json")
+                split_labels: Dict[str, List[Any]], rate: int, device: str, batch_size: int, num_workers: int,
+                model_threads: int = 1) -> int:
+    """Write the split's files; return its number of embedding rows. split_labels: the split's `<split>.json`."""
     names = sorted(split_labels)
     paths = [task_dir / str(rate) / split / name for name in names]
     for path in paths:
@@ -246,13 +246,16 @@ def embed_task(hear: HearModel, task_dir: Path, out_dir: Path, device: str, batc
         logger.warning("%s has no %d Hz audio: resampling on the fly from %d Hz", task_dir.name,
                        hear.sample_rate, rate)
     batch_size = batch_size or default_batch_size(metadata.get("sample_duration"))
+    vocabulary = label_vocabulary(task_dir)
+    labels = {split: read_split_labels(task_dir / f"{split}.json", metadata["embedding_type"], vocabulary)
+              for split in metadata["splits"]}  # all checked before the long run
     with atomic_path(out_dir, replace=True) as temporary:
         temporary.mkdir()
         with measure_cost("embeddings", device=device) as cost:
             for name in [TASK_METADATA, LABEL_VOCABULARY] + [f"{s}.json" for s in metadata["splits"]]:
                 shutil.copyfile(task_dir / name, temporary / name)
-            rows = {split: embed_split(hear, task_dir, temporary, out_dir, split, metadata["embedding_type"], rate,
-                                       device, batch_size, num_workers, model_threads)
+            rows = {split: embed_split(hear, task_dir, temporary, out_dir, split, metadata["embedding_type"],
+                                       labels[split], rate, device, batch_size, num_workers, model_threads)
                     for split in metadata["splits"]}
         cost.update(module=hear.module_name, task=task_dir.name, rows=rows, source_sample_rate=rate, device=device)
         write_json(temporary / "cost.embeddings.json", cost, indent=2)

@@ -214,6 +214,22 @@ def test_cli_reports_errors_in_one_line(small_tasks, tmp_path):
     assert result.returncode == 1 and "tasks folder not found" in result.stderr
 
 
+@pytest.mark.parametrize("task, flaw, message", [
+    ("speech_commands", lambda labels: {**labels, next(iter(labels)): ["zebra"]}, "label 'zebra' is not in"),
+    ("dcase2016_task2", lambda events: {name: [{"label": e["label"], "start": e["start"]} for e in file_events]
+                                        for name, file_events in events.items()}, "an event needs a label, start"),
+])
+def test_a_flawed_split_file_fails_before_any_embedding(small_tasks, tmp_path, task, flaw, message):
+    tasks = tmp_path / "tasks"
+    copied = tasks / task_dir_of(small_tasks, task).name
+    shutil.copytree(task_dir_of(small_tasks, task), copied)
+    labels = json.loads((copied / "valid.json").read_text())
+    (copied / "valid.json").write_text(json.dumps(flaw(labels)))
+    with pytest.raises(UserError, match=f"valid.json: .*{message}"):
+        run_embeddings("heareval.baseline", tasks_dir=str(tasks), embeddings_dir=str(tmp_path / "e"), num_workers=0)
+    assert not any((tmp_path / "e").rglob("*.embeddings.npy")), "nothing embedded, not even the train split"
+
+
 def test_hidden_and_unrelated_folders_are_ignored(small_tasks, tmp_path):
     tasks = tmp_path / "tasks"
     shutil.copytree(task_dir_of(small_tasks, "speech_commands"), tasks / "speech_commands-v0.0.2-small")
