@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 import numpy as np
 
 from heareval.errors import UserError
-from heareval.taskformat import label_vocabulary, load_task_metadata, read_events, read_json
+from heareval.taskformat import is_finite_number, label_vocabulary, load_task_metadata, read_events, read_json
 
 logger = logging.getLogger(__name__)
 
@@ -130,8 +130,13 @@ def load_split(task_dir: Path, split: str, in_memory: bool = True) -> SplitData:
     if metadata["embedding_type"] == "event":
         stamps_path = task_dir / f"{split}.filename-timestamps.json"
         stamps = read_json(stamps_path)
-        if len(stamps) != len(embeddings):
-            raise UserError(f"{stamps_path} has {len(stamps)} rows but the embeddings have {len(embeddings)}")
+        if not isinstance(stamps, list) or len(stamps) != len(embeddings):
+            count = len(stamps) if isinstance(stamps, list) else "no list of"
+            raise UserError(f"{stamps_path} has {count} rows but the embeddings have {len(embeddings)}")
+        for row, stamp in enumerate(stamps):
+            if not (isinstance(stamp, list) and len(stamp) == 2 and isinstance(stamp[0], str)
+                    and is_finite_number(stamp[1])):
+                raise UserError(f"{stamps_path}: row {row} is {stamp!r}, not [file name, time in ms]")
         data.filenames = [os.path.basename(name) for name, _ in stamps]
         data.timestamps = np.array([t for _, t in stamps], dtype=np.float64)
     return data

@@ -296,6 +296,11 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
                   stop_on_nan_score=stop_on_nan_score, primary=score_function(evaluation[0], label_to_idx),
                   scores=[score_function(name, label_to_idx) for name in evaluation])
     events = {split: split_events(task_dir, split, labels) for split in metadata["splits"]} if setup.is_event else {}
+    for split, reference in events.items():
+        strangers = set(data[split].filenames) - set(reference)
+        if strangers:  # its frames' events would all count as false
+            raise UserError(f"{task_dir / f'{split}.filename-timestamps.json'}: file {sorted(strangers)[0]!r} is "
+                            f"not in the task's {split}.json")
     points = sample_grid(GRIDS[grid], grid_points, seed)
     report: Dict[str, Any] = {"score_mode": "max" if setup.primary.maximize else "min",
                               "embedding_path": str(task_dir), "model": model_label}

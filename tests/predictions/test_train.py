@@ -109,6 +109,21 @@ def test_event_task(baseline_embeddings, copy_task, learning_grid):
     assert stored["probabilities"].shape[0] == len(stored["timestamps"]) == len(stored["filenames"])
 
 
+@pytest.mark.parametrize("flaw, message", [
+    (lambda row: [row[0], float("nan")], "row 3 is .*, not \\[file name, time in ms\\]"),
+    (lambda row: [row[0]], "row 3 is .*, not \\[file name, time in ms\\]"),
+    (lambda row: ["elsewhere/stranger.wav", row[1]], "file 'stranger.wav' is not in the task's valid.json"),
+])
+def test_event_frames_that_do_not_fit_the_task_are_refused(baseline_embeddings, copy_task, flaw, message):
+    task = copy_task(task_dir_of(baseline_embeddings, "dcase2016_task2"))
+    path = task / "valid.filename-timestamps.json"
+    stamps = json.loads(path.read_text())
+    stamps[3] = flaw(stamps[3])
+    path.write_text(json.dumps(stamps))
+    with pytest.raises(UserError, match=f"valid.filename-timestamps.json: {message}"):
+        task_predictions(task, grid="faster", grid_points=1)
+
+
 def test_kfold_task_scores_every_fold(tmp_path):
     task = scene_task(tmp_path, kfold=3)
     report = task_predictions(task, grid="faster", grid_points=2, seed=1)
