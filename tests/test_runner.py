@@ -131,3 +131,15 @@ def test_training_options_reach_each_task_from_the_command_line(tmp_path, monkey
     monkeypatch.setattr(runner, "record_run", lambda *args: None)
     task.run()
     assert received["search_every_fold"] is True and received["stop_on_nan_score"] is True
+
+
+@pytest.mark.parametrize("stage, option", [("runner", "--seeds"), ("runner", "--grid-points"),
+                                           ("predictions.runner", "--jobs"), ("embeddings.runner", "--batch-size"),
+                                           ("tasks.runner", "--num-workers")])
+def test_counts_below_one_are_refused_before_any_work(tmp_path, stage, option):
+    first = {"runner": ["heareval.baseline", "--tasks", "all", "--small"], "predictions.runner": ["heareval.baseline"],
+             "embeddings.runner": ["heareval.baseline"], "tasks.runner": ["all", "--small"]}[stage]
+    result = subprocess.run([sys.executable, "-m", f"heareval.{stage}", *first, option, "0"],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 2 and f"Invalid value for '{option}': 0 is not in the range x>=1" in result.stderr
+    assert "Traceback" not in result.stderr and not list(tmp_path.iterdir())

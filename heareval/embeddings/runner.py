@@ -91,11 +91,12 @@ def run_embeddings(module: str, model_path: str = "", model_options: Optional[Di
 @click.option("--task", default="all", show_default=True, help="A task name or folder name, or all.")
 @click.option("--embeddings-dir", default="embeddings", show_default=True)
 @click.option("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when available).")
-@click.option("--batch-size", type=int, default=None, help="Sounds per batch (default: by clip duration).")
-@click.option("--num-workers", type=int, default=None,
+@click.option("--batch-size", type=click.IntRange(min=1), default=None,
+              help="Sounds per batch (default: by clip duration).")
+@click.option("--num-workers", type=click.IntRange(min=0), default=None,
               help="Audio-reading DataLoader processes (default: 0 with up to 2 CPUs, else min(4, CPUs - 2)).")
 @click.option("--strict-sample-rate", is_flag=True, help="Error instead of resampling when a task lacks the rate.")
-@click.option("--model-threads", type=int, default=None,
+@click.option("--model-threads", type=click.IntRange(min=1), default=None,
               help="Batches embedded at once, one per thread (default: 2 on a CPU when the module's "
                    "concurrent calls agree with its sequential ones, else 1).")
 @report_user_errors

@@ -99,14 +99,14 @@ def run_predictions(targets: Sequence[str], embeddings_dir: str = "embeddings", 
 @click.option("--gpus", default=None, help="An int (how many GPUs; 0 = CPU) or a JSON list of ids "
               "(default: one GPU if there is one, else CPU).")
 @click.option("--grid", type=click.Choice(sorted(GRIDS)), default="default", show_default=True)
-@click.option("--grid-points", type=int, default=8, show_default=True)
+@click.option("--grid-points", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
-@click.option("--seeds", type=int, default=1, show_default=True,
+@click.option("--seeds", type=click.IntRange(min=1), default=1, show_default=True,
               help="Repeat the final training with this many seeds and report mean and std.")
 @click.option("--deterministic/--no-deterministic", default=True, show_default=True)
 @click.option("--in-memory/--memmap", default=True, show_default=True,
               help="Hold embeddings on the device (fast) or read batches from the memmap (huge tasks).")
-@click.option("--jobs", type=int, default=1, show_default=True,
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Tasks trained at once on each device (each GPU of --gpus, or the CPU), one process each.")
 @click.option("--search-every-fold", is_flag=True, help="k-fold tasks: grid search on every fold, not only the first.")
 @click.option("--stop-on-nan-score", is_flag=True,

@@ -76,7 +76,7 @@ def parse_rates(values: Sequence[str]) -> List[int]:
 
 @click.command()
 @click.argument("task")
-@click.option("--num-workers", type=int, default=None, help="Parallel workers (default: all CPUs).")
+@click.option("--num-workers", type=click.IntRange(min=1), default=None, help="Parallel workers (default: all CPUs).")
 @click.option("--sample-rate", "sample_rates", multiple=True,
               help="Sample rate(s) in Hz, repeatable or comma-separated (default 16000,22050,44100,48000).")
 @click.option("--small", is_flag=True, help="Use the built-in small synthetic stand-in corpora.")
