@@ -40,13 +40,15 @@ def preprocess(tasks: Sequence[str], sample_rates: Sequence[int] = DEFAULT_SAMPL
                scheduler_port: int = 8082, verbose: bool = False) -> List[Path]:
     """Build the finalized task folders; return their paths."""
     num_workers = num_workers or os.cpu_count() or 1
-    check_writable(Path(tasks_dir))
-    check_writable(Path(work_dir))
     for rate in sample_rates:
         if rate < 1000 or rate > 384000:
             raise UserError(f"implausible sample rate: {rate}")
     if small and mirror:
         raise UserError("--small uses the built-in stand-in corpora; it cannot be combined with --mirror")
+    if small and mode and mode != "small":
+        raise UserError(f"--small builds mode small; it cannot be combined with --mode {mode}")
+    check_writable(Path(tasks_dir))
+    check_writable(Path(work_dir))
     if small:
         for name in tqdm(tasks, desc="small corpora", unit="task", leave=False):
             build_small_corpus(name, small_corpus_dir(work_dir, name))
