@@ -7,12 +7,31 @@ from typing import Any, Dict, List, Mapping, Optional
 import click
 import pandas as pd
 
-from heareval.atomic import write_json
+from heareval.atomic import atomic_path, write_json
 from heareval.errors import UserError
 from heareval.score import available_scores
+from heareval.taskformat import is_finite_number, read_json
 
 PLOT_SIZE_INCHES = (12.0, 6.0)
 PLOT_DPI = 100  # so the PNG is 1200 x 600 pixels
+TABLE_FORMATS = (".md", ".csv")
+PLOT_FORMATS = (".png", ".pdf", ".svg")
+
+
+def check_output_names(table_path: Optional[Path], plot_path: Optional[Path]) -> None:
+    """Refuse a table or plot format up front, not after every task has been scored."""
+    if table_path and table_path.suffix not in TABLE_FORMATS:
+        raise UserError(f"--table {table_path}: use a {' or '.join(TABLE_FORMATS)} file name")
+    if plot_path and plot_path.suffix not in PLOT_FORMATS:
+        raise UserError(f"--plot {plot_path}: use a {', '.join(PLOT_FORMATS)} file name")
+
+
+def read_reference(path: Path) -> Dict[str, float]:
+    """`--reference`: `{task: published primary score}`."""
+    reference = read_json(path)
+    if not isinstance(reference, dict) or not all(is_finite_number(v) for v in reference.values()):
+        raise UserError(f"--reference {path}: expected a JSON object {{task: score}} with numeric scores")
+    return reference
 
 
 def primary_table(results: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> pd.DataFrame:
@@ -48,13 +67,13 @@ def to_markdown(frame: pd.DataFrame, index_name: str = "module") -> str:
 
 
 def write_table(results: Mapping[str, Any], path: Path) -> None:
+    check_output_names(path, None)
     table = primary_table(results)
-    if path.suffix == ".csv":
-        table.to_csv(path, index_label="module")
-    elif path.suffix == ".md":
-        path.write_text(to_markdown(table))
-    else:
-        raise UserError(f"--table {path}: use a .md or .csv file name")
+    with atomic_path(path, replace=True) as temporary:
+        if path.suffix == ".csv":
+            table.to_csv(temporary, index_label="module")
+        else:
+            temporary.write_text(to_markdown(table))
 
 
 def normalized_scores(results: Mapping[str, Mapping[str, Mapping[str, Any]]],
@@ -89,6 +108,7 @@ def normalized_scores(results: Mapping[str, Mapping[str, Mapping[str, Any]]],
 
 def write_plot(results: Mapping[str, Any], path: Path, reference: Optional[Mapping[str, float]] = None) -> None:
     """Grouped bars of normalized primary scores, tasks grouped by category."""
+    check_output_names(None, path)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -111,7 +131,8 @@ def write_plot(results: Mapping[str, Any], path: Path, reference: Optional[Mappi
     axes.set_ylabel("score relative to " + ("reference" if reference else "best module"))
     axes.legend(fontsize=8)
     figure.tight_layout()
-    figure.savefig(path, dpi=PLOT_DPI)
+    with atomic_path(path, replace=True) as temporary:
+        figure.savefig(temporary, dpi=PLOT_DPI, format=path.suffix[1:])
     plt.close(figure)
 
 

@@ -9,10 +9,10 @@ import click
 
 from heareval.errors import UserError, report_user_errors
 from heareval.evaluation.chance import failures_below_chance
-from heareval.evaluation.report import publish
+from heareval.evaluation.report import check_output_names, publish, read_reference
 from heareval.evaluation.task_evaluation import evaluate_task, has_predictions
 from heareval.score import available_scores
-from heareval.taskformat import is_task_dir, load_task_metadata, read_json
+from heareval.taskformat import is_task_dir, load_task_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,8 @@ def main(modules: Sequence[str], embeddings_dir: str, task: str, output: str, ex
          require_above_chance: bool) -> None:
     """Score the stored test predictions of MODULES (default: every module in --embeddings-dir)."""
     extra = [s.strip() for s in extra_scores.split(",") if s.strip()]
-    reference = read_json(reference_path) if reference_path else None
+    check_output_names(table_path, plot_path)
+    reference = read_reference(reference_path) if reference_path else None
     results = evaluate(modules, embeddings_dir, task, extra, strict)
     publish(results, Path(output), table_path, plot_path, reference)
     if require_above_chance:

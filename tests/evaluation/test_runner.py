@@ -121,3 +121,30 @@ def test_plot_normalization_by_best_module_or_reference():
     assert frame[("a", "t2")] == 1.0 and frame[("b", "t2")] == 0.5, "error rates: lower is better"
     frame = normalized_scores(results, reference={"t1": 1.0, "t2": 0.2}).set_index(["module", "task"])["normalized"]
     assert frame[("a", "t1")] == 0.5 and frame[("a", "t2")] == 0.5
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--reference", "list.json", "--plot", "p.png"], "--reference list.json: expected a JSON object {task: score}"),
+    (["--reference", "text.json", "--plot", "p.png"], "--reference text.json: expected a JSON object"),
+    (["--plot", "p.txt"], "--plot p.txt: use a .png, .pdf, .svg file name"),
+    (["--table", "t.xlsx"], "--table t.xlsx: use a .md or .csv file name"),
+])
+def test_bad_report_options_are_one_line_before_any_scoring(tmp_path, options, message):
+    (tmp_path / "list.json").write_text("[0.5]")
+    (tmp_path / "text.json").write_text('{"synthetic": "high"}')
+    result = subprocess.run([sys.executable, "-m", "heareval.evaluation.runner", "--embeddings-dir",
+                             str(tmp_path / "none"), *options], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"error: {message}" in result.stderr, result.stderr
+
+
+def test_table_and_plot_go_into_new_folders(tmp_path):
+    task = scene_task(tmp_path)
+    task_predictions(task, grid="faster", grid_points=1)
+    result = subprocess.run([sys.executable, "-m", "heareval.evaluation.runner", "--embeddings-dir",
+                             str(tmp_path / "emb"), "--table", "out/t.md", "--plot", "out/figures/p.svg"],
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "out" / "t.md").read_text().startswith("| module |")
+    assert (tmp_path / "out" / "figures" / "p.svg").read_text().lstrip().startswith("<?xml")
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*")) == ["figures", "p.svg", "t.md"], "no leftovers"
