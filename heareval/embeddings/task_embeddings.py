@@ -183,8 +183,11 @@ def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path,
         indices, batch = item
         embeddings, timestamps = embed(hear, batch.to(device), embedding_type)
         block = embeddings.detach().float().cpu().numpy()
-        check_finite(block, hear, task_dir, [names[i] for i in indices])
-        return indices, block, None if timestamps is None else timestamps.detach().double().cpu().numpy()
+        times = None if timestamps is None else timestamps.detach().double().cpu().numpy()
+        batch_names = [names[i] for i in indices]
+        check_shapes(block, times, hear, task_dir, batch_names)
+        check_finite(block, hear, task_dir, batch_names)
+        return indices, block, times
 
     try:
         for indices, block, times in in_order(embed_batch, loader, model_threads):
@@ -223,6 +226,26 @@ def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path,
     with open(out_dir / f"{split}.target-labels.pkl", "wb") as f:
         pickle.dump(row_labels, f)
     return rows
+
+
+def check_shapes(block: np.ndarray, times: Optional[np.ndarray], hear: HearModel, task_dir: Path,
+                 names: List[str]) -> None:
+    """Every batch's shapes, not only the check's: a module whose output differs on real audio would
+    otherwise be broadcast over the batch's rows or leave a file of mixed widths."""
+    if times is None:
+        expected: Tuple[Any, ...] = (len(names), int(hear.model.scene_embedding_size))
+        shapes_agree = block.shape == expected
+    else:
+        expected = (len(names), "frames", int(hear.model.timestamp_embedding_size))
+        shapes_agree = (block.ndim == 3 and block.shape[0] == len(names) and block.shape[2] == expected[2]
+                        and times.shape == block.shape[:2])
+    if not shapes_agree:
+        got = f"{block.shape}" + ("" if times is None else f" with timestamps {times.shape}")
+        raise UserError(f"{hear.module_name} returned embeddings of shape {got} for {len(names)} sounds of "
+                        f"{task_dir.name} ({names[0]}, ...), expected {expected}")
+    if times is not None and not (np.isfinite(times).all() and (np.diff(times, axis=1) > 0).all()):
+        raise UserError(f"{hear.module_name} returned timestamps that are not finite and increasing on "
+                        f"{task_dir.name} ({names[0]}, ...)")
 
 
 def check_finite(block: np.ndarray, hear: HearModel, task_dir: Path, names: List[str]) -> None:

@@ -119,6 +119,31 @@ def test_interrupted_run_is_redone_and_leaves_nothing_half_written(module_dir, s
     assert [p.name for p in out_root.iterdir()] == [outputs[0].name]
 
 
+@pytest.mark.parametrize("task, change, message", [
+    ("speech_commands", "embeddings[:1].mean(1)", "returned embeddings of shape \\(1, 8\\) for 8 sounds"),
+    ("speech_commands", "embeddings.mean(1)[:, :5]", "returned embeddings of shape \\(8, 5\\) for 8 sounds"),
+    ("dcase2016_task2", "(embeddings, times.flip(1))", "returned timestamps that are not finite and increasing"),
+    ("dcase2016_task2", "(embeddings[:, :-1], times)",
+     "returned embeddings of shape \\(4, 1199, 8\\) with timestamps \\(4, 1200\\)"),
+])
+def test_output_that_changes_after_the_check_is_refused(module_dir, small_tasks, tmp_path, task, change, message):
+    """The module passes the check before the run (batches of 1 to 3 sounds), then returns something else
+    for the run's batches of 4 or more."""
+    source = GOOD_MODULE.format(rate=16000)
+    if task == "speech_commands":
+        source = source.replace("    return embeddings.mean(1)\n",
+                                f"    return embeddings.mean(1) if len(audio) < 4 else {change}\n")
+    else:
+        source = source.replace("    return features.float(), times.float().expand(audio.shape[0], -1)\n",
+                                "    embeddings, times = features.float(), times.float().expand(audio.shape[0], -1)\n"
+                                f"    return (embeddings, times) if len(audio) < 4 else {change}\n")
+    name = write_module(module_dir, "changing_hear", source)
+    with pytest.raises(UserError, match=f"changing_hear {message}"):
+        run_embeddings(name, tasks_dir=str(small_tasks), task=task, embeddings_dir=str(tmp_path / "emb"),
+                       num_workers=0, batch_size=8 if task == "speech_commands" else 4, model_threads=1)
+    assert not list((tmp_path / "emb" / name).iterdir()), "nothing half-written"
+
+
 PEEK_MODULE = """
 import torch
 
