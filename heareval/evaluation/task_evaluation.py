@@ -73,11 +73,11 @@ def split_scores(task_dir: Path, split: str, score_names: Sequence[str], metadat
                  label_to_idx: Dict[str, int]) -> Dict[str, float]:
     """Every requested score of one test split; event scores add their sub-scores as `<name>_<part>`."""
     path = task_dir / f"{split}.predictions.npz"
-    arrays = read_predictions(path, list(label_to_idx))
+    vocabulary = list(label_to_idx)
+    arrays = read_predictions(path, vocabulary)
     is_event = metadata["embedding_type"] == "event"
     reference = events = frames = None
     if is_event:
-        vocabulary = list(label_to_idx)
         reference = read_events(task_dir / f"{split}.json", vocabulary)
         events_path = task_dir / f"{split}.predicted-events.json"
         events = read_events(events_path, vocabulary)
