@@ -6,12 +6,12 @@ import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, List, Optional, Tuple, Union
 
 import numpy as np
 
 from heareval.errors import UserError
-from heareval.taskformat import is_finite_number, label_vocabulary, load_task_metadata, read_events, read_json
+from heareval.taskformat import is_finite_number, label_vocabulary, load_task_metadata, read_json
 
 logger = logging.getLogger(__name__)
 
@@ -140,11 +140,6 @@ def load_split(task_dir: Path, split: str, in_memory: bool = True) -> SplitData:
         data.filenames = [os.path.basename(name) for name, _ in stamps]
         data.timestamps = np.array([t for _, t in stamps], dtype=np.float64)
     return data
-
-
-def split_events(task_dir: Path, split: str, vocabulary: List[str]) -> Dict[str, List[Dict[str, Any]]]:
-    """The reference events of a split (the task's `<split>.json`)."""
-    return read_events(task_dir / f"{split}.json", vocabulary)
 
 
 class StackedRows:

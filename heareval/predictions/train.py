@@ -22,7 +22,7 @@ from heareval.atomic import atomic_path, remove_path, write_json
 from heareval.cost import measure_cost
 from heareval.errors import UserError
 from heareval.predictions.bundle import PredictorBundle
-from heareval.predictions.data import SplitData, concatenate, fold_buffer, load_split, split_events
+from heareval.predictions.data import SplitData, concatenate, fold_buffer, load_split
 from heareval.predictions.grid import (
     EVENT_POSTPROCESSING_GRID,
     GRIDS,
@@ -38,7 +38,7 @@ from heareval.predictions.model import probabilities as predict
 from heareval.predictions.postprocess import file_frames, predicted_events
 from heareval.predictions.workers import resolve_device
 from heareval.score import EVENT, SCENE, is_better, primary_value, score_function
-from heareval.taskformat import label_vocabulary, load_task_metadata
+from heareval.taskformat import label_vocabulary, load_task_metadata, read_events
 
 logger = logging.getLogger(__name__)
 OUTPUT_PATTERNS = ("*.predictions.npz", "*.predicted-events.json", "test.predicted-scores.json",
@@ -295,7 +295,8 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
     setup = Setup(task_dir, metadata, labels, device, accelerator, devices, deterministic, in_memory,
                   stop_on_nan_score=stop_on_nan_score, primary=score_function(evaluation[0], label_to_idx),
                   scores=[score_function(name, label_to_idx) for name in evaluation])
-    events = {split: split_events(task_dir, split, labels) for split in metadata["splits"]} if setup.is_event else {}
+    events = {split: read_events(task_dir / f"{split}.json", labels)  # the splits' reference events
+              for split in metadata["splits"]} if setup.is_event else {}
     for split, reference in events.items():
         strangers = set(data[split].filenames) - set(reference)
         if strangers:  # its frames' events would all count as false
