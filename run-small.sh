@@ -11,12 +11,12 @@ TMP_DIR="${1:-$(mktemp -d -t heareval-small-XXXXXX)}"
 mkdir -p "$TMP_DIR"
 TMP_DIR="$(cd "$TMP_DIR" && pwd)"
 
+cd "$TMP_DIR"  # checked from here: run from the repo, `import heareval` would find the source tree uninstalled
 if ! "$PYTHON" -c "import heareval, luigi, lightning, sed_scores_eval" 2>/dev/null; then
   echo "installing heareval ..." >&2
   PYTHON="$PYTHON" bash "$REPO/install.sh"
 fi
 
-cd "$TMP_DIR"
 echo "working in $TMP_DIR" >&2
 "$PYTHON" -m heareval.runner heareval.baseline --tasks all --small --grid fast --grid-points 4 \
   --num-workers 2 --work-dir _workdir --tasks-dir tasks --embeddings-dir embeddings \
