@@ -45,6 +45,7 @@ def primary_table(results: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> pd.
 
 
 def cost_table(results: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> pd.DataFrame:
+    """One row per module, task and stage: what it cost (GPU memory and energy where measured)."""
     rows = []
     for module, tasks in results.items():
         for task, entry in tasks.items():
@@ -56,13 +57,20 @@ def cost_table(results: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> pd.Dat
     return pd.DataFrame(rows)
 
 
-def to_markdown(frame: pd.DataFrame, index_name: str = "module") -> str:
+def markdown_cell(value: Any, float_format: str) -> str:
+    """One table cell: a missing value (None, NaN) as `-`, numbers in the table's format."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return float_format.format(value) if isinstance(value, float) else str(value)
+
+
+def to_markdown(frame: pd.DataFrame, index_name: str = "module", float_format: str = "{:.4f}") -> str:
     frame = frame.reset_index().rename(columns={"index": index_name}) if index_name else frame
     header = "| " + " | ".join(map(str, frame.columns)) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     lines = [header, rule]
     for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row) + " |")
+        lines.append("| " + " | ".join(markdown_cell(v, float_format) for v in row) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -143,7 +151,7 @@ def publish(results: Mapping[str, Any], output: Path, table_path: Optional[Path]
     click.echo(to_markdown(primary_table(results)))
     costs = cost_table(results)
     if not costs.empty:
-        click.echo(to_markdown(costs.set_index("module")))
+        click.echo(to_markdown(costs.set_index("module"), float_format="{:g}"))  # seconds already rounded
     if table_path:
         write_table(results, table_path)
     if plot_path:

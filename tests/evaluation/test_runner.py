@@ -12,7 +12,7 @@ import pytest
 from sklearn.metrics import accuracy_score
 
 from heareval.errors import UserError
-from heareval.evaluation.report import normalized_scores
+from heareval.evaluation.report import cost_table, normalized_scores, primary_table, to_markdown
 from heareval.evaluation.runner import evaluate
 from heareval.predictions.train import task_predictions
 from tests.predictions.test_train import scene_task
@@ -121,6 +121,16 @@ def test_plot_normalization_by_best_module_or_reference():
     assert frame[("a", "t2")] == 1.0 and frame[("b", "t2")] == 0.5, "error rates: lower is better"
     frame = normalized_scores(results, reference={"t1": 1.0, "t2": 0.2}).set_index(["module", "task"])["normalized"]
     assert frame[("a", "t1")] == 0.5 and frame[("a", "t2")] == 0.5
+
+
+def test_printed_tables_show_missing_values_as_a_dash():
+    cost = {"wall_seconds": 146.63, "cpu_seconds": 13.04, "peak_memory_mb": 725.4}
+    results = {"a": {"t1": {"primary_score": "top1_acc", "top1_acc": 0.95833, "cost": {"predictions": cost}}},
+               "b": {"t2": {"primary_score": "mAP", "mAP": 0.5}}}
+    scores = to_markdown(primary_table(results)).splitlines()
+    assert scores[2] == "| a | 0.9583 | - |" and scores[3] == "| b | - | 0.5000 |"
+    costs = to_markdown(cost_table(results).set_index("module"), float_format="{:g}").splitlines()
+    assert costs[2] == "| a | t1 | predictions | 146.6 | 13 | 725 | - | - |", "no GPU, no energy meter: a dash"
 
 
 @pytest.mark.parametrize("options, message", [
