@@ -32,8 +32,10 @@ def module_dirs(embeddings_dir: Path, modules: Sequence[str]) -> List[Path]:
 
 
 def evaluate(modules: Sequence[str] = (), embeddings_dir: str = "embeddings", task: str = "all",
-             extra_scores: Sequence[str] = (), strict: bool = False) -> Dict[str, Dict[str, Any]]:
-    """{module: {task: {score: value, ...}}} over modules and tasks that have stored predictions."""
+             extra_scores: Sequence[str] = (), strict: bool = False, bootstrap: int = 0,
+             confidence: float = 0.95) -> Dict[str, Dict[str, Any]]:
+    """{module: {task: {score: value, ...}}} over modules and tasks that have stored predictions; with
+    `bootstrap` resamples, each score's confidence interval too."""
     for name in extra_scores:
         if name not in available_scores:
             raise UserError(f"unknown score {name!r}; valid scores: {', '.join(available_scores)}")
@@ -53,7 +55,8 @@ def evaluate(modules: Sequence[str] = (), embeddings_dir: str = "embeddings", ta
             skipped = sorted(set(extra_scores) - set(extra))
             if skipped:
                 click.echo(f"note: {', '.join(skipped)} do not apply to {task_dir.name}", err=True)
-            results.setdefault(module_dir.name, {})[task_dir.name] = evaluate_task(task_dir, extra)
+            scores = evaluate_task(task_dir, extra, bootstrap, confidence)
+            results.setdefault(module_dir.name, {})[task_dir.name] = scores
     if not results:
         raise UserError(f"no stored predictions found in {embeddings_dir}")
     return results
@@ -76,18 +79,23 @@ def applies(score_name: str, task_dir: Path) -> bool:
               help="Write a PNG of scores normalized per task.")
 @click.option("--reference", "reference_path", default=None, type=click.Path(path_type=Path),
               help="JSON {task: published score} to normalize the plot by (default: the best module).")
+@click.option("--bootstrap", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Resamples of the test items for each score's confidence interval (0: none; 1000 is usual).")
+@click.option("--confidence", default=0.95, show_default=True,
+              type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              help="Confidence level of the --bootstrap intervals.")
 @click.option("--strict", is_flag=True, help="Error when a module or task has no stored predictions.")
 @click.option("--require-above-chance", is_flag=True,
               help="Exit non-zero if a primary score is not clearly better than chance.")
 @report_user_errors
 def main(modules: Sequence[str], embeddings_dir: str, task: str, output: str, extra_scores: str,
-         table_path: Optional[Path], plot_path: Optional[Path], reference_path: Optional[Path], strict: bool,
-         require_above_chance: bool) -> None:
+         table_path: Optional[Path], plot_path: Optional[Path], reference_path: Optional[Path], bootstrap: int,
+         confidence: float, strict: bool, require_above_chance: bool) -> None:
     """Score the stored test predictions of MODULES (default: every module in --embeddings-dir)."""
     extra = [s.strip() for s in extra_scores.split(",") if s.strip()]
     check_output_names(table_path, plot_path)
     reference = read_reference(reference_path) if reference_path else None
-    results = evaluate(modules, embeddings_dir, task, extra, strict)
+    results = evaluate(modules, embeddings_dir, task, extra, strict, bootstrap, confidence)
     publish(results, Path(output), table_path, plot_path, reference)
     if require_above_chance:
         problems = failures_below_chance(results, Path(embeddings_dir))

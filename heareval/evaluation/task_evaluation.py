@@ -1,15 +1,19 @@
 """Score one task's stored test predictions (docs/predictions-format.md) with the registry's scores."""
 
 import math
+import warnings
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
 from heareval.errors import UserError
+from heareval.evaluation.bootstrap import percentile_intervals
+from heareval.event_metrics import Events
 from heareval.predictions.layout import DONE_MARKER, arrangements
-from heareval.score import EVENT, SCENE, score_function
+from heareval.score import EVENT, SCENE, ScoreFunction, primary_value, score_function
 from heareval.taskformat import label_vocabulary, load_task_metadata, read_events, read_json
 
 
@@ -69,63 +73,138 @@ def frame_scores(arrays: Dict[str, np.ndarray], path: Path) -> Dict[str, Dict[st
     return result
 
 
-def split_scores(task_dir: Path, split: str, score_names: Sequence[str], metadata: Dict[str, Any],
-                 label_to_idx: Dict[str, int]) -> Dict[str, float]:
-    """Every requested score of one test split; event scores add their sub-scores as `<name>_<part>`."""
+@dataclass
+class SplitPredictions:
+    """One test split's checked predictions, with the reference events of an event task."""
+
+    arrays: Dict[str, np.ndarray]
+    events: Optional[Events] = None          # predicted events per file
+    reference: Optional[Events] = None
+    frames: Optional[Dict[str, Dict[str, Any]]] = None
+
+    @property
+    def units(self) -> int:
+        """How many independent test items the bootstrap draws from: rows, or files of an event task."""
+        return len(self.arrays["targets"]) if self.reference is None else len(self.reference)
+
+    def resampled(self, draw: np.ndarray) -> "SplitPredictions":
+        """The split with the drawn items, repeats included: a file drawn twice counts twice."""
+        if self.reference is None:
+            return SplitPredictions({key: self.arrays[key][draw] for key in ("probabilities", "targets")})
+        files = list(self.reference)
+        drawn = {f"{k}/{files[i]}": files[i] for k, i in enumerate(draw)}
+        events = self.events or {}
+        return SplitPredictions(self.arrays, {key: events.get(f, []) for key, f in drawn.items()},
+                                {key: self.reference[f] for key, f in drawn.items()})
+
+
+def read_split_predictions(task_dir: Path, split: str, metadata: Dict[str, Any],
+                           vocabulary: Sequence[str]) -> SplitPredictions:
+    """A test split's stored predictions (and for an event task its events and reference), checked."""
     path = task_dir / f"{split}.predictions.npz"
-    vocabulary = list(label_to_idx)
     arrays = read_predictions(path, vocabulary)
+    if metadata["embedding_type"] != "event":
+        return SplitPredictions(arrays)
+    reference = read_events(task_dir / f"{split}.json", vocabulary)
+    events_path = task_dir / f"{split}.predicted-events.json"
+    events = read_events(events_path, vocabulary)
+    frames = frame_scores(arrays, path)
+    for source, files in ((events_path, set(events)), (path, set(frames))):
+        if not files <= set(reference):
+            raise UserError(f"{source}: file {sorted(files - set(reference))[0]!r} is not in the task's "
+                            f"{split}.json")
+    return SplitPredictions(arrays, events, reference, frames)
+
+
+def task_scores(task_dir: Path, score_names: Sequence[str], metadata: Dict[str, Any],
+                label_to_idx: Dict[str, int]) -> List[ScoreFunction]:
+    """The named scores, refused where they do not apply to the task's kind of predictions."""
+    scores = [score_function(name, label_to_idx) for name in score_names]
     is_event = metadata["embedding_type"] == "event"
-    reference = events = frames = None
-    if is_event:
-        reference = read_events(task_dir / f"{split}.json", vocabulary)
-        events_path = task_dir / f"{split}.predicted-events.json"
-        events = read_events(events_path, vocabulary)
-        frames = frame_scores(arrays, path)
-        for source, files in ((events_path, set(events)), (path, set(frames))):
-            if not files <= set(reference):
-                raise UserError(f"{source}: file {sorted(files - set(reference))[0]!r} is not in the task's "
-                                f"{split}.json")
-    duration = metadata.get("sample_duration")
-    results: Dict[str, float] = {}
-    for name in score_names:
-        score = score_function(name, label_to_idx)
+    for score in scores:
         if (score.kind == SCENE) == is_event:
-            raise UserError(f"score {name!r} ({score.kind}) does not apply to {metadata['embedding_type']} "
+            raise UserError(f"score {score.name!r} ({score.kind}) does not apply to {metadata['embedding_type']} "
                             f"task {task_dir.name}")
-        if score.kind == SCENE:
-            value = score(arrays["probabilities"], arrays["targets"])
-        elif score.kind == EVENT:
-            value = score(events, reference)
-        else:
-            durations = {f: float(duration) for f in frames} if duration else None
-            value = score(frames, reference, audio_durations=durations)
+    return scores
+
+
+def score_value(score: ScoreFunction, data: SplitPredictions, duration: Optional[float]) -> Any:
+    """One score on one split: a number, or (name, value) pairs for event scores with sub-scores."""
+    if score.kind == SCENE:
+        return score(data.arrays["probabilities"], data.arrays["targets"])
+    if score.kind == EVENT:
+        return score(data.events, data.reference)
+    durations = {f: float(duration) for f in data.frames} if duration else None
+    return score(data.frames, data.reference, audio_durations=durations)
+
+
+def split_scores(data: SplitPredictions, scores: Sequence[ScoreFunction],
+                 duration: Optional[float]) -> Dict[str, float]:
+    """Every score of one test split; event scores add their sub-scores as `<name>_<part>`."""
+    results: Dict[str, float] = {}
+    for score in scores:
+        value = score_value(score, data, duration)
         if isinstance(value, tuple):
-            results[name] = float(value[0][1])
-            results.update({f"{name}_{part}": float(v) for part, v in value[1:]})
+            results[score.name] = float(value[0][1])
+            results.update({f"{score.name}_{part}": float(v) for part, v in value[1:]})
         else:
-            results[name] = float(value)
+            results[score.name] = float(value)
     return results
 
 
-def evaluate_task(task_dir: Path, extra_scores: Sequence[str] = ()) -> Dict[str, Any]:
-    """{score: value} for trainvaltest tasks; for k-fold tasks the fold mean, `<score>_std` and `folds`."""
+def finite_mean(values: Sequence[float]) -> float:
+    """The fold mean of a score, leaving out folds where it is undefined (NaN)."""
+    finite = [v for v in values if not math.isnan(v)]
+    return float(np.mean(finite)) if finite else math.nan
+
+
+def confidence_intervals(splits: Sequence[SplitPredictions], scores: Sequence[ScoreFunction],
+                         duration: Optional[float], resamples: int, confidence: float,
+                         description: str) -> Dict[str, List[float]]:
+    """`<score>_ci`: a percentile bootstrap interval of each score (of the fold mean for k-fold tasks),
+    test items drawn again within each split. The frame-level DCASE scores are left out: each resample
+    would cost a whole PSDS computation."""
+    drawn = [score for score in scores if score.kind in (SCENE, EVENT)]
+
+    def statistic(draws: List[np.ndarray]) -> np.ndarray:
+        resampled = [data.resampled(draw) for data, draw in zip(splits, draws)]
+        return np.array([finite_mean([primary_value(score_value(score, data, duration)) for data in resampled])
+                         for score in drawn])
+
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a resample without some class makes scikit-learn warn
+        intervals = percentile_intervals(statistic, [data.units for data in splits], resamples, confidence,
+                                         description=description)
+    return {f"{score.name}_ci": list(interval) for score, interval in zip(drawn, intervals)}
+
+
+def evaluate_task(task_dir: Path, extra_scores: Sequence[str] = (), bootstrap: int = 0,
+                  confidence: float = 0.95) -> Dict[str, Any]:
+    """{score: value} for trainvaltest tasks; for k-fold tasks the fold mean, `<score>_std` and `folds`.
+    With `bootstrap` resamples, also `<score>_ci` intervals at the `confidence` level."""
     metadata = load_task_metadata(task_dir)
     vocabulary = label_vocabulary(task_dir)
     label_to_idx = {label: i for i, label in enumerate(vocabulary)}
     names = list(dict.fromkeys(list(metadata.get("evaluation", [])) + list(extra_scores)))
+    scores = task_scores(task_dir, names, metadata, label_to_idx)
+    duration = metadata.get("sample_duration")
     tests = [a.test for a in arrangements(metadata)]
-    per_split = {split: split_scores(task_dir, split, names, metadata, label_to_idx) for split in tests}
+    data = {split: read_split_predictions(task_dir, split, metadata, vocabulary) for split in tests}
+    per_split = {split: split_scores(data[split], scores, duration) for split in tests}
     if len(tests) == 1:
         result: Dict[str, Any] = dict(per_split[tests[0]])
     else:
-        keys = list(per_split[tests[0]])
         result = {}
-        for key in keys:
+        for key in per_split[tests[0]]:
             values = [per_split[s][key] for s in tests if not math.isnan(per_split[s][key])]
-            result[key] = float(np.mean(values)) if values else math.nan
+            result[key] = finite_mean(values)
             result[f"{key}_std"] = float(np.std(values)) if values else math.nan
         result["folds"] = per_split
+    if bootstrap:
+        result.update(confidence_intervals([data[s] for s in tests], scores, duration, bootstrap, confidence,
+                                           f"{task_dir.name} bootstrap"))
+        result["bootstrap"] = {"resamples": bootstrap, "confidence": confidence,
+                               "drawn": "files" if metadata["embedding_type"] == "event" else "rows"}
     scores_file = task_dir / "test.predicted-scores.json"
     report = read_json(scores_file) if scores_file.is_file() else {}
     seed_summary = {t: report[t]["seed_summary"] for t in tests if "seed_summary" in report.get(t, {})}
