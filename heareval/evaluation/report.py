@@ -35,12 +35,17 @@ def read_reference(path: Path) -> Dict[str, float]:
 
 
 def primary_table(results: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> pd.DataFrame:
-    """Rows: modules; columns: `task (score)`; values: each task's primary score."""
-    rows: Dict[str, Dict[str, float]] = {}
+    """Rows: modules; columns: `task (score)`; values: each task's primary score, and beside it its
+    bootstrap interval where the results have one (`task (score) 95% CI`)."""
+    rows: Dict[str, Dict[str, Any]] = {}
     for module, tasks in results.items():
         for task, entry in tasks.items():
             name = entry.get("primary_score")
-            rows.setdefault(module, {})[f"{task} ({name})"] = entry.get(name, math.nan)
+            row = rows.setdefault(module, {})
+            row[f"{task} ({name})"] = entry.get(name, math.nan)
+            if f"{name}_ci" in entry:
+                low, high = entry[f"{name}_ci"]
+                row[f"{task} ({name}) {entry['bootstrap']['confidence']:.0%} CI"] = f"[{low:.4f}, {high:.4f}]"
     return pd.DataFrame.from_dict(rows, orient="index").sort_index(axis=0).sort_index(axis=1)
 
 

@@ -133,6 +133,14 @@ def test_printed_tables_show_missing_values_as_a_dash():
     assert costs[2] == "| a | t1 | predictions | 146.6 | 13 | 725 | - | - |", "no GPU, no energy meter: a dash"
 
 
+def test_table_shows_the_primary_scores_interval_beside_it():
+    entry = {"primary_score": "top1_acc", "top1_acc": 0.9, "top1_acc_ci": [0.85, 0.95], "mAP_ci": [0.1, 0.2],
+             "bootstrap": {"resamples": 1000, "confidence": 0.9, "drawn": "rows"}}
+    table = primary_table({"a": {"t": entry}})
+    assert list(table.columns) == ["t (top1_acc)", "t (top1_acc) 90% CI"]
+    assert to_markdown(table).splitlines()[2] == "| a | 0.9000 | [0.8500, 0.9500] |"
+
+
 @pytest.mark.parametrize("options, message", [
     (["--reference", "list.json", "--plot", "p.png"], "--reference list.json: expected a JSON object {task: score}"),
     (["--reference", "text.json", "--plot", "p.png"], "--reference text.json: expected a JSON object"),
