@@ -8,7 +8,7 @@ from scipy import stats
 from sklearn.metrics import accuracy_score, average_precision_score, roc_auc_score
 
 from heareval.errors import UserError
-from heareval.score import available_scores, primary_value, score_function
+from heareval.score import RankedPredictions, available_scores, primary_value, score_function
 
 LABELS = ["a", "b", "c", "d"]
 LABEL_TO_IDX = {label: i for i, label in enumerate(LABELS)}
@@ -59,6 +59,34 @@ def test_class_never_present_is_left_out_of_macro_averages():
     assert available_scores["aucroc"](label_to_idx=LABEL_TO_IDX)(predictions, targets) == pytest.approx(
         roc_auc_score(targets[:, keep], predictions[:, keep], average="macro"))
     assert math.isnan(available_scores["d_prime"](label_to_idx=LABEL_TO_IDX)(predictions, np.zeros_like(targets)))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_reweighted_rankings_equal_sklearn_on_the_rows_repeated(seed):
+    """A bootstrap resample as row weights over one ranking: ties (rounded predictions), rows drawn
+    twice or not at all, classes left without positives or negatives by the draw."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 80))
+    predictions = np.round(rng.random((n, 5)), 1)
+    targets = (rng.random((n, 5)) < [0.02, 0.1, 0.5, 0.9, 0.98]).astype(float)
+    ranked = RankedPredictions(predictions, targets)
+    for _ in range(10):
+        draw = rng.integers(0, n, n)
+        p, t = predictions[draw], targets[draw]
+        ranking = ranked.weighted(np.bincount(draw, minlength=n))
+        has_positives = t.sum(0) > 0
+        both = has_positives & (t.sum(0) < n)
+        np.testing.assert_allclose(ranking.average_precision()[has_positives],
+                                   [average_precision_score(t[:, c], p[:, c]) for c in np.flatnonzero(has_positives)],
+                                   rtol=1e-12)
+        np.testing.assert_allclose(ranking.roc_auc()[both],
+                                   [roc_auc_score(t[:, c], p[:, c]) for c in np.flatnonzero(both)], rtol=1e-12)
+        for name in ("mAP", "aucroc", "d_prime"):
+            score = score_function(name, LABEL_TO_IDX | {"e": 4})
+            np.testing.assert_allclose(score.weighted(ranking), score(p, t), rtol=1e-12, equal_nan=True)
+        mean_auc = score_function("aucroc", LABEL_TO_IDX | {"e": 4}).weighted(ranking)
+        assert mean_auc == pytest.approx(roc_auc_score(t[:, both], p[:, both], average="macro"), rel=1e-12) \
+            if both.any() else math.isnan(mean_auc), "classes all positive or all negative are left out"
 
 
 def test_every_score_says_whether_it_is_maximized():

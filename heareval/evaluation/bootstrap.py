@@ -14,15 +14,28 @@ def percentile_intervals(statistic: Statistic, sizes: Sequence[int], resamples: 
     """An interval per entry of `statistic`'s output. Each resample draws, with replacement, as many
     indices as each group has (groups, such as k-fold test folds, are drawn independently) and passes
     one index array per group. A resample whose value is NaN (say, no event predicted) is left out of
-    that entry's interval; an entry that is NaN on every resample gets (NaN, NaN)."""
+    that entry's interval; an entry that is NaN on every resample gets (NaN, NaN). Infinite values (d')
+    are kept."""
     rng = np.random.default_rng(seed)
     draws = (tqdm(range(resamples), desc=description, unit="resample", leave=False, mininterval=1.0)
              if resamples >= 100 else range(resamples))
     values = np.array([statistic([rng.integers(0, n, n) for n in sizes]) for _ in draws], dtype=float)
-    tail = (1.0 - confidence) / 2.0 * 100.0
+    tail = (1.0 - confidence) / 2.0
     intervals = []
     for column in values.T:
-        finite = column[np.isfinite(column)]
-        low, high = np.percentile(finite, [tail, 100.0 - tail]) if len(finite) else (np.nan, np.nan)
-        intervals.append((float(low), float(high)))
+        defined = np.sort(column[~np.isnan(column)])
+        intervals.append((quantile(defined, tail), quantile(defined, 1.0 - tail)) if len(defined)
+                         else (np.nan, np.nan))
     return intervals
+
+
+def quantile(ordered: np.ndarray, level: float) -> float:
+    """np.quantile's linear interpolation on sorted values, except that an infinite neighbour (the d' of
+    a class separated perfectly) gives an infinite end where np.quantile gives NaN."""
+    position = level * (len(ordered) - 1)
+    below, above = ordered[int(np.floor(position))], ordered[int(np.ceil(position))]
+    if below == above or np.isinf(below):
+        return float(below)
+    if np.isinf(above):
+        return float(above)
+    return float(below + (above - below) * (position - np.floor(position)))

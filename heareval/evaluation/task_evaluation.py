@@ -13,7 +13,15 @@ from heareval.errors import UserError
 from heareval.evaluation.bootstrap import percentile_intervals
 from heareval.event_metrics import Events
 from heareval.predictions.layout import DONE_MARKER, arrangements
-from heareval.score import EVENT, SCENE, ScoreFunction, primary_value, score_function
+from heareval.score import (
+    EVENT,
+    SCENE,
+    MacroOverDefinedClasses,
+    RankedPredictions,
+    ScoreFunction,
+    primary_value,
+    score_function,
+)
 from heareval.taskformat import label_vocabulary, load_task_metadata, read_events, read_json
 
 
@@ -162,14 +170,24 @@ def confidence_intervals(splits: Sequence[SplitPredictions], scores: Sequence[Sc
                          duration: Optional[float], resamples: int, confidence: float,
                          description: str) -> Dict[str, List[float]]:
     """`<score>_ci`: a percentile bootstrap interval of each score (of the fold mean for k-fold tasks),
-    test items drawn again within each split. The frame-level DCASE scores are left out: each resample
-    would cost a whole PSDS computation."""
+    test items drawn again within each split. Per-class averages (mAP, AUC, d') reweight each split's
+    ranking, sorted once, instead of sorting every resample. The frame-level DCASE scores are left out:
+    each resample would cost a whole PSDS computation."""
     drawn = [score for score in scores if score.kind in (SCENE, EVENT)]
+    reweighted = [isinstance(score, MacroOverDefinedClasses) for score in drawn]
+    rankings = [RankedPredictions(data.arrays["probabilities"], data.arrays["targets"])
+                if any(reweighted) and data.reference is None else None for data in splits]
+
+    def split_values(data: SplitPredictions, ranked: Optional[RankedPredictions], draw: np.ndarray) -> List[float]:
+        ranking = ranked.weighted(np.bincount(draw, minlength=data.units)) if ranked else None
+        resampled = data.resampled(draw) if not (ranking and all(reweighted)) else None
+        return [score.weighted(ranking) if ranking and by_weight
+                else primary_value(score_value(score, resampled, duration))
+                for score, by_weight in zip(drawn, reweighted)]
 
     def statistic(draws: List[np.ndarray]) -> np.ndarray:
-        resampled = [data.resampled(draw) for data, draw in zip(splits, draws)]
-        return np.array([finite_mean([primary_value(score_value(score, data, duration)) for data in resampled])
-                         for score in drawn])
+        per_split = [split_values(data, ranked, draw) for data, ranked, draw in zip(splits, rankings, draws)]
+        return np.array([finite_mean(values) for values in zip(*per_split)])
 
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a resample without some class makes scikit-learn warn

@@ -1,6 +1,9 @@
 """Bootstrap confidence intervals: against scipy's percentile bootstrap, and on stored task predictions."""
 
+import json
 import math
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,6 +11,7 @@ from scipy.stats import bootstrap as scipy_bootstrap
 
 from heareval.evaluation.bootstrap import percentile_intervals
 from heareval.evaluation.task_evaluation import SplitPredictions, evaluate_task, read_split_predictions
+from heareval.predictions.layout import DONE_MARKER
 from heareval.predictions.train import task_predictions
 from heareval.score import score_function
 from heareval.taskformat import label_vocabulary, load_task_metadata
@@ -63,6 +67,46 @@ def test_undefined_resamples_are_left_out_and_intervals_are_reproducible():
     assert all(math.isfinite(v) for v in first[0]) and first[0][0] < first[0][1]
     assert all(math.isnan(v) for v in first[1]), "NaN on every resample: no interval"
     assert percentile_intervals(statistic, [10], 500, 0.9) == first
+
+
+def test_infinite_values_stay_in_the_interval():
+    """d' is infinite on a resample where some class is separated perfectly: the interval says so."""
+    x = np.arange(10.0)
+    (low, high), = percentile_intervals(lambda draws: np.array([np.inf if 0 in draws[0] else x[draws[0]].mean()]),
+                                        [10], 500, 0.9)
+    assert math.isfinite(low) and high == np.inf
+
+
+def scene_predictions(folder: Path, n: int = 90) -> Path:
+    """A finished multilabel scene task written by hand, predictions rounded so that some tie."""
+    rng = np.random.default_rng(5)
+    folder.mkdir(parents=True)
+    metadata = {"task_name": "tags", "embedding_type": "scene", "prediction_type": "multilabel",
+                "split_mode": "trainvaltest", "splits": ["train", "valid", "test"],
+                "evaluation": ["mAP", "d_prime", "aucroc"]}
+    (folder / "task_metadata.json").write_text(json.dumps(metadata))
+    (folder / "labelvocabulary.csv").write_text("idx,label\n" + "".join(f"{i},t{i}\n" for i in range(4)))
+    targets = (rng.random((n, 4)) < [0.05, 0.2, 0.5, 0.8]).astype(np.float32)
+    probabilities = np.round(np.clip(0.3 * targets + 0.7 * rng.random((n, 4)), 0, 1), 2).astype(np.float32)
+    np.savez(folder / "test.predictions.npz", probabilities=probabilities, targets=targets)
+    (folder / DONE_MARKER).write_text("{}")
+    return folder
+
+
+def test_macro_scores_reweighted_give_the_intervals_of_scikit_learn_on_each_resample(tmp_path):
+    task = scene_predictions(tmp_path / "tags")
+    result = evaluate_task(task, bootstrap=300)
+    arrays = np.load(task / "test.predictions.npz")
+    p, t = arrays["probabilities"], arrays["targets"]
+    scores = [score_function(name, {f"t{i}": i for i in range(4)}) for name in ("mAP", "d_prime", "aucroc")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = percentile_intervals(lambda draws: np.array([s(p[draws[0]], t[draws[0]]) for s in scores]),
+                                        [len(t)], 300, 0.95)
+    for score, interval in zip(scores, expected):
+        np.testing.assert_allclose(result[f"{score.name}_ci"], interval, rtol=1e-9)
+        low, high = result[f"{score.name}_ci"]
+        assert low < result[score.name] < high
 
 
 def test_a_file_drawn_twice_counts_twice_and_a_file_without_predictions_misses():
