@@ -148,7 +148,8 @@ class MacroOverDefinedClasses(ScoreFunction):
 
     def __call__(self, predictions: np.ndarray, targets: np.ndarray, **kwargs: Any) -> float:
         predictions, targets = _check_scene(predictions, targets)
-        defined = self.defined(targets.sum(axis=0), len(targets) - targets.sum(axis=0))
+        positives = targets.sum(axis=0)
+        defined = self.defined(positives, len(targets) - positives)
         if not defined.any():
             return math.nan
         return self.macro(predictions[:, defined], targets[:, defined])
