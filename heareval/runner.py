@@ -147,14 +147,20 @@ class PredictTask(ModuleTaskStage):
 
 
 class EvaluateTask(PredictTask):
+    bootstrap = luigi.IntParameter(default=0)
+    confidence = luigi.FloatParameter(default=0.95)
+
     def requires(self) -> PredictTask:
         return PredictTask(**{name: getattr(self, name) for name, _ in PredictTask.get_params()})
 
     def output(self) -> luigi.LocalTarget:
-        return luigi.LocalTarget(str(self.embedding_task_dir / EVALUATION_FILE))
+        """evaluation.json; with intervals, a file named by their settings, so that new settings run again."""
+        name = f"evaluation.bootstrap{self.bootstrap}-{self.confidence:g}.json" if self.bootstrap else EVALUATION_FILE
+        return luigi.LocalTarget(str(self.embedding_task_dir / name))
 
     def run(self) -> None:
-        write_json(self.output().path, evaluate_task(self.embedding_task_dir), indent=2)
+        scores = evaluate_task(self.embedding_task_dir, bootstrap=self.bootstrap, confidence=self.confidence)
+        write_json(self.output().path, scores, indent=2)
         record_run(self.embeddings_dir, "evaluation", self.module, self.task_dir_name)
 
 
@@ -165,7 +171,8 @@ def benchmark(modules: Sequence[str], tasks: Sequence[str], until: str = "evalua
               grid_points: int = 8, seed: int = 42, seeds: int = 1, device: str = "", gpus: str = "",
               num_workers: int = 1, scheduler_host: Optional[str] = None, scheduler_port: int = 8082,
               verbose: bool = False, search_every_fold: bool = False,
-              stop_on_nan_score: bool = False) -> Dict[str, Dict[str, Any]]:
+              stop_on_nan_score: bool = False, bootstrap: int = 0,
+              confidence: float = 0.95) -> Dict[str, Dict[str, Any]]:
     """Run the DAG up to `until`; return {module: {task: evaluation}} (empty before the evaluation stage)."""
     if until not in STAGES:
         raise UserError(f"--until {until!r}: one of {', '.join(STAGES)}")
@@ -204,6 +211,8 @@ def benchmark(modules: Sequence[str], tasks: Sequence[str], until: str = "evalua
                 if until != "embeddings":
                     params.update(grid=grid, grid_points=grid_points, seed=seed, seeds=seeds, gpus=gpus,
                                   search_every_fold=search_every_fold, stop_on_nan_score=stop_on_nan_score)
+                if until == "evaluation":
+                    params.update(bootstrap=bootstrap, confidence=confidence)
                 if until == "embeddings":
                     params.update(device=device)
                 targets.append(stage_class(**params))
@@ -244,6 +253,10 @@ def benchmark(modules: Sequence[str], tasks: Sequence[str], until: str = "evalua
 @click.option("--scheduler-port", type=int, default=8082, show_default=True)
 @click.option("--output", default="evaluation_results.json", show_default=True)
 @click.option("--table", "table_path", default=None, type=click.Path(path_type=Path))
+@click.option("--bootstrap", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Resamples for each score's confidence interval, as for the evaluation runner.")
+@click.option("--confidence", default=0.95, show_default=True,
+              type=click.FloatRange(0, 1, min_open=True, max_open=True), help="Confidence level of the intervals.")
 @click.option("--verbose", is_flag=True)
 @report_user_errors
 def main(modules: Sequence[str], task_names: str, until: str, small: bool, mode: Optional[str],
@@ -251,14 +264,14 @@ def main(modules: Sequence[str], task_names: str, until: str, small: bool, mode:
          model_path: str, model_options: Optional[str], grid: str, grid_points: int, seed: int, seeds: int,
          search_every_fold: bool, stop_on_nan_score: bool, device: str, gpus: str, num_workers: int,
          scheduler_host: Optional[str], scheduler_port: int, output: str, table_path: Optional[Path],
-         verbose: bool) -> None:
+         bootstrap: int, confidence: float, verbose: bool) -> None:
     """Run the four stages for MODULES x TASKS."""
     tasks = [t for part in task_names.split(",") for t in selected_tasks(part.strip())]
     rates = parse_rates(sample_rates) if sample_rates else None
     results = benchmark(modules, list(dict.fromkeys(tasks)), until, small, mode, rates, work_dir, tasks_dir,
                         embeddings_dir, mirror, model_path, parse_model_options(model_options), grid, grid_points,
                         seed, seeds, device, gpus, num_workers, scheduler_host, scheduler_port, verbose,
-                        search_every_fold, stop_on_nan_score)
+                        search_every_fold, stop_on_nan_score, bootstrap, confidence)
     if results:
         publish(results, Path(output), table_path)
     else:

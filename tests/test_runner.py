@@ -133,6 +133,34 @@ def test_training_options_reach_each_task_from_the_command_line(tmp_path, monkey
     assert received["search_every_fold"] is True and received["stop_on_nan_score"] is True
 
 
+def test_bootstrap_options_reach_each_evaluation_and_name_its_file(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from heareval import runner
+
+    ran, received = [], {}
+
+    def run_evaluations_only(targets, *args):
+        for task in targets:
+            task.embedding_task_dir.mkdir(parents=True, exist_ok=True)
+            task.run()
+            ran.append(task)
+
+    monkeypatch.setattr(runner, "run_luigi", run_evaluations_only)
+    monkeypatch.setattr(runner, "module_sample_rate", lambda *args: 16000)
+    monkeypatch.setattr(runner, "evaluate_task", lambda task_dir, **kwargs: received.update(kwargs) or {"ok": 1})
+    monkeypatch.setattr(runner, "record_run", lambda *args: None)
+    monkeypatch.setattr(runner, "publish", lambda *args: None)
+    base = ["heareval.baseline", "--tasks", "speech_commands", "--small", "--work-dir", str(tmp_path / "w"),
+            "--tasks-dir", str(tmp_path / "t"), "--embeddings-dir", str(tmp_path / "e")]
+    assert CliRunner().invoke(runner.main, base).exit_code == 0
+    assert received == {"bootstrap": 0, "confidence": 0.95} and Path(ran[-1].output().path).name == "evaluation.json"
+    assert CliRunner().invoke(runner.main, base + ["--bootstrap", "50", "--confidence", "0.9"]).exit_code == 0
+    assert received == {"bootstrap": 50, "confidence": 0.9}
+    assert Path(ran[-1].output().path).name == "evaluation.bootstrap50-0.9.json", "new settings: a new target"
+    assert CliRunner().invoke(runner.main, base + ["--confidence", "1"]).exit_code == 2
+
+
 @pytest.mark.parametrize("stage, option", [("runner", "--seeds"), ("runner", "--grid-points"),
                                            ("predictions.runner", "--jobs"), ("embeddings.runner", "--batch-size"),
                                            ("tasks.runner", "--num-workers")])
