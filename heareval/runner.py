@@ -153,6 +153,11 @@ class EvaluateTask(PredictTask):
     def requires(self) -> PredictTask:
         return PredictTask(**{name: getattr(self, name) for name, _ in PredictTask.get_params()})
 
+    def complete(self) -> bool:
+        """Scores newer than the predictions they score: predictions trained again are scored again."""
+        scores, predictions = Path(self.output().path), self.embedding_task_dir / PREDICTIONS_DONE
+        return scores.is_file() and predictions.is_file() and scores.stat().st_mtime >= predictions.stat().st_mtime
+
     def output(self) -> luigi.LocalTarget:
         """evaluation.json; with intervals, a file named by their settings, so that new settings run again."""
         name = f"evaluation.bootstrap{self.bootstrap}-{self.confidence:g}.json" if self.bootstrap else EVALUATION_FILE

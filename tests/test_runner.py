@@ -161,6 +161,33 @@ def test_bootstrap_options_reach_each_evaluation_and_name_its_file(tmp_path, mon
     assert CliRunner().invoke(runner.main, base + ["--confidence", "1"]).exit_code == 2
 
 
+def test_an_evaluation_older_than_its_predictions_is_done_again(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from heareval import runner
+    from heareval.predictions.layout import DONE_MARKER
+
+    planned = []
+    monkeypatch.setattr(runner, "run_luigi", lambda targets, *args: planned.extend(targets))
+    monkeypatch.setattr(runner, "module_sample_rate", lambda *args: 16000)
+    CliRunner().invoke(runner.main, ["heareval.baseline", "--tasks", "speech_commands", "--small", "--work-dir",
+                                     str(tmp_path / "w"), "--tasks-dir", str(tmp_path / "t"), "--embeddings-dir",
+                                     str(tmp_path / "e")])
+    task = planned[0]
+    task.embedding_task_dir.mkdir(parents=True)
+    scores, predictions = Path(task.output().path), task.embedding_task_dir / DONE_MARKER
+    predictions.write_text("{}")
+    assert not task.complete(), "nothing scored yet"
+    scores.write_text("{}")
+    os.utime(predictions, (100, 100))
+    os.utime(scores, (200, 200))
+    assert task.complete()
+    os.utime(predictions, (300, 300))
+    assert not task.complete(), "predictions trained again after the scores"
+    predictions.unlink()
+    assert not task.complete(), "predictions removed to be trained again"
+
+
 @pytest.mark.parametrize("stage, option", [("runner", "--seeds"), ("runner", "--grid-points"),
                                            ("predictions.runner", "--jobs"), ("embeddings.runner", "--batch-size"),
                                            ("tasks.runner", "--num-workers")])
