@@ -10,7 +10,7 @@ frame-level probabilities `{filename: {"timestamps": [ms], "probabilities": [[p 
 import math
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy.special import ndtri  # the standard normal's inverse CDF, scipy.stats.norm.ppf itself
@@ -292,6 +292,14 @@ def score_function(name: str, label_to_idx: Mapping[str, int]) -> ScoreFunction:
     if name not in available_scores:
         raise UserError(f"unknown score {name!r}; valid scores: {', '.join(available_scores)}")
     return available_scores[name](label_to_idx=label_to_idx)
+
+
+def defined_mean_and_std(values: Sequence[Optional[float]]) -> Dict[str, float]:
+    """Mean and standard deviation of a score over folds or seeds, leaving out those where it is
+    undefined (None or NaN); NaN when it is defined nowhere."""
+    defined = [v for v in values if v is not None and not math.isnan(v)]
+    return {"mean": float(np.mean(defined)) if defined else math.nan,
+            "std": float(np.std(defined)) if defined else math.nan}
 
 
 def primary_value(value: Any) -> float:

@@ -1,6 +1,5 @@
 """Score one task's stored test predictions (docs/predictions-format.md) with the registry's scores."""
 
-import math
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from heareval.score import (
     MacroOverDefinedClasses,
     RankedPredictions,
     ScoreFunction,
+    defined_mean_and_std,
     primary_value,
     score_function,
 )
@@ -160,12 +160,6 @@ def split_scores(data: SplitPredictions, scores: Sequence[ScoreFunction],
     return results
 
 
-def finite_mean(values: Sequence[float]) -> float:
-    """The fold mean of a score, leaving out folds where it is undefined (NaN)."""
-    finite = [v for v in values if not math.isnan(v)]
-    return float(np.mean(finite)) if finite else math.nan
-
-
 def confidence_intervals(splits: Sequence[SplitPredictions], scores: Sequence[ScoreFunction],
                          duration: Optional[float], resamples: int, confidence: float,
                          description: str) -> Dict[str, List[float]]:
@@ -187,7 +181,7 @@ def confidence_intervals(splits: Sequence[SplitPredictions], scores: Sequence[Sc
 
     def statistic(draws: List[np.ndarray]) -> np.ndarray:
         per_split = [split_values(data, ranked, draw) for data, ranked, draw in zip(splits, rankings, draws)]
-        return np.array([finite_mean(values) for values in zip(*per_split)])
+        return np.array([defined_mean_and_std(values)["mean"] for values in zip(*per_split)])
 
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a resample without some class makes scikit-learn warn
@@ -214,9 +208,8 @@ def evaluate_task(task_dir: Path, extra_scores: Sequence[str] = (), bootstrap: i
     else:
         result = {}
         for key in per_split[tests[0]]:
-            values = [per_split[s][key] for s in tests if not math.isnan(per_split[s][key])]
-            result[key] = finite_mean(values)
-            result[f"{key}_std"] = float(np.std(values)) if values else math.nan
+            folds = defined_mean_and_std([per_split[s][key] for s in tests])
+            result[key], result[f"{key}_std"] = folds["mean"], folds["std"]
         result["folds"] = per_split
     if bootstrap:
         result.update(confidence_intervals([data[s] for s in tests], scores, duration, bootstrap, confidence,

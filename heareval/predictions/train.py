@@ -37,7 +37,7 @@ from heareval.predictions.model import TensorBatches, Validator, side_by_side
 from heareval.predictions.model import probabilities as predict
 from heareval.predictions.postprocess import file_frames, predicted_events
 from heareval.predictions.workers import resolve_device
-from heareval.score import EVENT, SCENE, is_better, primary_value, score_function
+from heareval.score import EVENT, SCENE, defined_mean_and_std, is_better, primary_value, score_function
 from heareval.taskformat import label_vocabulary, load_task_metadata, read_events
 
 logger = logging.getLogger(__name__)
@@ -199,12 +199,6 @@ def save_predictions(out_dir: Path, name: str, stored: Dict[str, Any], labels: L
         write_json(out_dir / f"{name}.predicted-events.json", stored["events"])
 
 
-def summary(values: List[float]) -> Dict[str, float]:
-    finite = [v for v in values if v is not None and not math.isnan(v)]
-    return {"mean": float(np.mean(finite)) if finite else math.nan,
-            "std": float(np.std(finite)) if finite else math.nan}
-
-
 def clean_previous_outputs(task_dir: Path) -> None:
     """An interrupted run may leave some outputs: remove them so the task restarts cleanly."""
     for pattern in OUTPUT_PATTERNS:
@@ -343,7 +337,8 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
                            "time_in_min": first.seconds / 60.0}
             if seeds > 1:
                 fold_report["seeds"] = {str(result.seed): scores for scores, _, result in runs}
-                fold_report["seed_summary"] = {key: summary([s[key] for s, _, _ in runs]) for key in first_scores}
+                fold_report["seed_summary"] = {key: defined_mean_and_std([s[key] for s, _, _ in runs])
+                                               for key in first_scores}
             if missing:
                 fold_report["classes_without_training_examples"] = missing
             fold_reports[arrangement.name] = fold_report
@@ -352,8 +347,8 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
         report.update(fold_reports)
         if len(layout) > 1:
             keys = [k for k in fold_reports[layout[0].name] if k.startswith("test_")]
-            report["aggregated_scores"] = {f"{k}_{stat}": summary([fold_reports[a.name][k] for a in layout])[stat]
-                                           for k in keys for stat in ("mean", "std")}
+            over_folds = {k: defined_mean_and_std([fold_reports[a.name][k] for a in layout]) for k in keys}
+            report["aggregated_scores"] = {f"{k}_{stat}": over_folds[k][stat] for k in keys for stat in ("mean", "std")}
         write_json(out / "test.predicted-scores.json", report)
         write_json(out / "test.best-model-config.json", best_hp)
         write_json(out / "grid-points.json", grid_records)
