@@ -26,7 +26,7 @@ from heareval.tasks.archive import ARCHIVE_SUFFIXES, extract_archive
 from heareval.tasks.audio_dir_stats import audio_dir_stats, stats_of_files
 from heareval.tasks.config import declared_vocabulary, resolve_config, task_dir_name
 from heareval.tasks.download import download, mirrored_url, read_md5sums, upstream_file_name
-from heareval.tasks.splits import assign_splits, subsample
+from heareval.tasks.splits import assign_splits, split_duration_cap, subsample
 
 ERRORS_DIR = ".errors"
 luigi.configuration.get_config().set("core", "autoload_range", "false")
@@ -222,15 +222,9 @@ class SubsampleSplit(TaskStage):
     def run(self) -> None:
         metadata = pd.read_json(Path(self.input().path) / "metadata.json", orient="records", dtype=False)
         rows = metadata[metadata["split"] == self.split]
-        files = rows.drop_duplicates("relpath")[["relpath", "unique_filestem"]].copy()
-        duration = self.config["sample_duration"]
-        if duration is None:
-            files["duration"] = parallel_map(audio.duration_seconds, files["relpath"].tolist(), self.threads,
-                                             f"durations {self.split}")
-        else:
-            files["duration"] = float(duration)
-        cap = self.config["max_task_duration_by_split"].get(self.split)
-        kept = subsample(files, cap)
+        config = self.config
+        kept = subsample(rows[["unique_filestem", "relpath"]], self.split, split_duration_cap(config, self.split),
+                         config["sample_duration"], config["task_name"])
         rows = rows[rows["relpath"].isin(set(kept["relpath"]))]
         with atomic_path(self.output().path) as temporary:
             rows.to_json(temporary, orient="records", indent=1)

@@ -15,7 +15,7 @@ from heareval.tasks.download import read_md5sums
 from heareval.tasks.pipeline import finalize_task, run_config, small_corpus_dir
 from heareval.tasks.small import build_small_corpus
 
-DEFAULT_SAMPLE_RATES = (16000, 22050, 44100, 48000)
+DEFAULT_SAMPLE_RATES = (16000, 22050, 32000, 44100, 48000)
 
 
 def selected_tasks(task: str) -> List[str]:

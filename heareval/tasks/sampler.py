@@ -5,6 +5,7 @@ layout, holding a hash-chosen subset of the audio plus every metadata file (filt
 with an MD5SUMS file: use the folder with `--mirror` to preprocess the small corpus.
 """
 
+import hashlib
 import json
 import re
 import sys
@@ -21,7 +22,6 @@ from heareval.errors import UserError, report_user_errors
 from heareval.tasks.config import task_module
 from heareval.tasks.download import md5_of, upstream_file_name
 from heareval.tasks.small import write_tar_gz, write_zip
-from heareval.tasks.splits import stable_hash
 
 AUDIO = (".wav", ".flac", ".mp3", ".ogg")
 
@@ -36,6 +36,11 @@ def read_members(archive: Path) -> List[Tuple[str, bytes]]:
             return [(m.name, tar.extractfile(m).read()) for m in tar.getmembers() if m.isfile()]
     except (tarfile.TarError, zipfile.BadZipFile, EOFError) as error:
         raise UserError(f"corrupt archive {archive}: {error}") from None
+
+
+def stable_hash(key: str) -> int:
+    """A hash that is the same on every machine and Python run (unlike hash())."""
+    return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:16], 16)
 
 
 def keep_audio(name: str, fraction: float) -> bool:
