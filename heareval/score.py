@@ -295,11 +295,12 @@ def score_function(name: str, label_to_idx: Mapping[str, int]) -> ScoreFunction:
 
 
 def defined_mean_and_std(values: Sequence[Optional[float]]) -> Dict[str, float]:
-    """Mean and standard deviation of a score over folds or seeds, leaving out those where it is
-    undefined (None or NaN); NaN when it is defined nowhere."""
+    """Mean and sample standard deviation (ddof=1, pandas' default, as the original kit reported folds) of a
+    score over folds or seeds, leaving out those where it is undefined (None or NaN); the std is NaN with
+    fewer than two defined values, the mean with none."""
     defined = [v for v in values if v is not None and not math.isnan(v)]
     return {"mean": float(np.mean(defined)) if defined else math.nan,
-            "std": float(np.std(defined)) if defined else math.nan}
+            "std": float(np.std(defined, ddof=1)) if len(defined) > 1 else math.nan}
 
 
 def primary_value(value: Any) -> float:

@@ -6,13 +6,19 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import lightning as L
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from heareval.predictions.grid import GridPoint
-from heareval.predictions.model import FUSE_BELOW, Validator, as_probabilities, build_network, device_chunks
+from heareval.predictions.model import (
+    FUSE_BELOW,
+    Validator,
+    as_probabilities,
+    build_network,
+    device_chunks,
+    loss_function,
+)
 from heareval.score import is_better
 
 
@@ -52,11 +58,16 @@ class PredictorBundle(L.LightningModule):
     byte and runs at a quarter of this CPU's matrix-multiply rate; eight side by side run near it. Each
     point keeps its own learning rate, validation cadence, patience, maximum epochs and best weights
     (in memory, no pickled checkpoints); the fit ends when the last one stops.
+
+    With `loss_targets` (the task's use_scoring_for_early_stopping: false), each point stops and keeps its
+    best weights on its validation loss instead, and no score is computed during the fit; each check's
+    details are then `loss_details` (the task's single post-processing setting).
     """
 
     def __init__(self, input_dim: int, n_labels: int, multiclass: bool, points: List[GridPoint], seed: int,
                  maximize: bool, validation_x: Any, validator: Validator, stop_on_nan_score: bool = False,
-                 names: Optional[List[str]] = None, on_stop: Optional[Callable[[int, float], None]] = None) -> None:
+                 names: Optional[List[str]] = None, on_stop: Optional[Callable[[int, float], None]] = None,
+                 loss_targets: Optional[torch.Tensor] = None, loss_details: Optional[Dict[str, Any]] = None) -> None:
         super().__init__()
         self.nets = nn.ModuleList()
         for hp in points:
@@ -65,8 +76,9 @@ class PredictorBundle(L.LightningModule):
         self.members = [MemberState(hp, -math.inf if maximize else math.inf) for hp in points]
         self.names = names or [f"gridpoint{i:02d}" for i in range(len(points))]
         self.multiclass, self.maximize, self.stop_on_nan_score = multiclass, maximize, stop_on_nan_score
-        self.loss = nn.CrossEntropyLoss() if multiclass else nn.BCEWithLogitsLoss()
+        self.loss = loss_function(multiclass)
         self.validation_x, self.validator, self.on_stop = validation_x, validator, on_stop
+        self.loss_targets, self.loss_details = loss_targets, loss_details or {}
         self.started = time.perf_counter()
 
     def active(self) -> List[int]:
@@ -107,18 +119,21 @@ class PredictorBundle(L.LightningModule):
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         epoch = self.current_epoch
         due = [i for i in self.active() if (epoch + 1) % self.members[i].hp["check_val_every_n_epoch"] == 0]
-        for i, scores in zip(due, self.validation_probabilities(due)):
-            self.check(i, *self.validator(scores))
+        for i, logits in zip(due, self.validation_logits(due)):
+            if self.loss_targets is not None:
+                self.check(i, float(self.loss(logits, self.loss_targets)), dict(self.loss_details))
+            else:
+                self.check(i, *self.validator(as_probabilities(logits, self.multiclass).numpy()))
 
-    def validation_probabilities(self, members: List[int]) -> List[np.ndarray]:
-        """Every due member's validation outputs (Lightning has put them in eval mode), the validation set
+    def validation_logits(self, members: List[int]) -> List[torch.Tensor]:
+        """Every due member's validation logits (Lightning has put them in eval mode), the validation set
         read once for all of them."""
-        outputs: List[List[torch.Tensor]] = [[] for _ in members]
+        parts: List[List[torch.Tensor]] = [[] for _ in members]
         with torch.no_grad():
             for block in device_chunks(self.validation_x, self.device) if members else []:
-                for parts, logits in zip(outputs, self.logits(block, members)):
-                    parts.append(as_probabilities(logits, self.multiclass))
-        return [torch.cat(parts).numpy() for parts in outputs]
+                for part, logits in zip(parts, self.logits(block, members)):
+                    part.append(logits)
+        return [torch.cat(part) for part in parts]
 
     def check(self, i: int, score: float, details: Dict[str, Any]) -> None:
         """Early stopping of one member on its validation score, as Lightning's EarlyStopping would."""

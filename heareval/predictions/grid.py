@@ -28,12 +28,61 @@ GRIDS: Dict[str, Dict[str, List[Any]]] = {
                "max_epochs": [10], "check_val_every_n_epoch": [1]},
 }
 
-# Event post-processing chosen on validation (HEAR 2021: median filter 250 ms, minimum 125 or 250 ms).
+# Event post-processing chosen on validation (HEAR 2021: median filter 250 ms, minimum 125 or 250 ms), with
+# the original kit's parameter names; a task's evaluation_params.event_postprocessing_grid replaces it.
 EVENT_POSTPROCESSING_GRID: Dict[str, List[Any]] = {
     "median_filter_ms": [250],
-    "min_duration_ms": [125, 250],
-    "threshold": [0.5],
+    "min_duration": [125, 250],
 }
+# What a post-processing grid leaves out takes the original's defaults (create_events_from_prediction).
+POSTPROCESSING_DEFAULTS: Dict[str, Any] = {"threshold": 0.5, "median_filter_ms": 150, "min_duration": 60.0}
+
+# The original kit's TASK_SPECIFIC_PARAM_GRID: overrides of every grid for a task, by task name.
+TASK_GRIDS: Dict[str, Dict[str, List[Any]]] = {
+    "dcase2016_task2": {"check_val_every_n_epoch": [10]},  # its event scoring is slow
+}
+# The keys of task_metadata.json's evaluation_params that training reads.
+EVALUATION_PARAMS = ("task_specific_param_grid", "event_postprocessing_grid")
+
+
+class GridError(ValueError):
+    """A task's evaluation_params that training cannot follow."""
+
+
+def evaluation_params(metadata: Dict[str, Any]) -> Dict[str, Any]:
+    """The task's evaluation_params, checked: its grids must be {known parameter: non-empty list}."""
+    params = metadata.get("evaluation_params") or {}
+    if not isinstance(params, dict):
+        raise GridError(f"evaluation_params must be an object, not {params!r}")
+    for name, known in (("task_specific_param_grid", DEFAULT_GRID), ("event_postprocessing_grid",
+                                                                     POSTPROCESSING_DEFAULTS)):
+        grid = params.get(name, {})
+        if not isinstance(grid, dict):
+            raise GridError(f"evaluation_params.{name} must be an object, not {grid!r}")
+        for key, values in grid.items():
+            if key not in known:
+                raise GridError(f"evaluation_params.{name} names {key!r}, which training does not know; "
+                                f"known: {', '.join(sorted(known))}")
+            if not isinstance(values, list) or not values:
+                raise GridError(f"evaluation_params.{name}.{key} must be a non-empty list, not {values!r}")
+    return params
+
+
+def unknown_evaluation_params(metadata: Dict[str, Any]) -> List[str]:
+    """evaluation_params keys that training ignores (as the original did)."""
+    return sorted(set(metadata.get("evaluation_params") or {}) - set(EVALUATION_PARAMS))
+
+
+def task_grid(grid: Dict[str, List[Any]], metadata: Dict[str, Any]) -> Dict[str, List[Any]]:
+    """The grid a task searches: the chosen grid, updated by the task's entry in TASK_GRIDS, then by its
+    evaluation_params.task_specific_param_grid, in the original's order."""
+    return {**grid, **TASK_GRIDS.get(metadata.get("task_name"), {}),
+            **evaluation_params(metadata).get("task_specific_param_grid", {})}
+
+
+def postprocessing_options(metadata: Dict[str, Any]) -> List[GridPoint]:
+    """The event post-processing settings validation chooses from, in ParameterGrid order."""
+    return expand(evaluation_params(metadata).get("event_postprocessing_grid", EVENT_POSTPROCESSING_GRID))
 
 
 def expand(grid: Dict[str, List[Any]]) -> List[GridPoint]:

@@ -134,11 +134,16 @@ def as_probabilities(logits: torch.Tensor, multiclass: bool) -> torch.Tensor:
     return (torch.softmax(logits, 1) if multiclass else torch.sigmoid(logits)).float().cpu()
 
 
-def probabilities(net: nn.Module, x: Any, multiclass: bool, device: torch.device) -> np.ndarray:
-    """Softmax (multiclass) or sigmoid outputs of a trained network for every row of x, in eval mode."""
+def loss_function(multiclass: bool) -> nn.Module:
+    """The training loss on logits: cross-entropy against class indices, or binary cross-entropy."""
+    return nn.CrossEntropyLoss() if multiclass else nn.BCEWithLogitsLoss()
+
+
+def predict_logits(net: nn.Module, x: Any, device: torch.device) -> torch.Tensor:
+    """A trained network's logits for every row of x, in eval mode, on the CPU."""
     was_training = net.training
     net.eval()
     with torch.no_grad():
-        outputs = [as_probabilities(net(block), multiclass) for block in device_chunks(x, device)]
+        outputs = [net(block).float().cpu() for block in device_chunks(x, device)]
     net.train(was_training)
-    return torch.cat(outputs).numpy()
+    return torch.cat(outputs)

@@ -4,6 +4,8 @@ from typing import Any, Dict, List, Sequence
 
 import numpy as np
 
+from heareval.predictions.grid import POSTPROCESSING_DEFAULTS
+
 Events = Dict[str, List[Dict[str, Any]]]
 
 
@@ -50,7 +52,9 @@ def predicted_events(probabilities: np.ndarray, frames: Dict[str, np.ndarray], t
                      labels: Sequence[Any], params: Dict[str, Any]) -> Events:
     """Every file's events: frames above threshold after a median filter, runs shorter than the minimum
     duration dropped. An event spans the timestamps of its first and last active frame (ms). All files are
-    processed at once, as one array, since validation runs this at every check."""
+    processed at once, as one array, since validation runs this at every check. Parameters `params` leaves
+    out take the original kit's defaults."""
+    params = {**POSTPROCESSING_DEFAULTS, **params}
     names = list(frames)
     events: Events = {name: [] for name in names}
     if not names:
@@ -73,7 +77,7 @@ def predicted_events(probabilities: np.ndarray, frames: Dict[str, np.ndarray], t
     run_labels, run_starts = np.nonzero((filtered & ~previous).T)  # ordered by label, then row:
     _, run_ends = np.nonzero((filtered & ~following).T)              # the i-th start and end are one run
     onsets, offsets = times[run_starts], times[run_ends]
-    kept = offsets - onsets >= params["min_duration_ms"]
+    kept = offsets - onsets >= params["min_duration"]
     for label_index, row, onset, offset in zip(run_labels[kept], run_starts[kept], onsets[kept], offsets[kept]):
         events[names[file_of_row[row]]].append({"label": labels[label_index], "start": float(onset),
                                                 "end": float(offset)})

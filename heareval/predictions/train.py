@@ -24,17 +24,25 @@ from heareval.errors import UserError
 from heareval.predictions.bundle import PredictorBundle
 from heareval.predictions.data import SplitData, concatenate, fold_buffer, load_split
 from heareval.predictions.grid import (
-    EVENT_POSTPROCESSING_GRID,
     GRIDS,
+    GridError,
     GridPoint,
-    expand,
     first_with_same_training,
+    postprocessing_options,
     sample_grid,
+    task_grid,
+    unknown_evaluation_params,
 )
 from heareval.predictions.layout import DONE_MARKER, arrangements
 from heareval.predictions.memory import MemoryLedger, why_not_in_memory
-from heareval.predictions.model import TensorBatches, Validator, side_by_side
-from heareval.predictions.model import probabilities as predict
+from heareval.predictions.model import (
+    TensorBatches,
+    Validator,
+    as_probabilities,
+    loss_function,
+    predict_logits,
+    side_by_side,
+)
 from heareval.predictions.postprocess import file_frames, predicted_events
 from heareval.predictions.workers import resolve_device
 from heareval.score import EVENT, SCENE, defined_mean_and_std, is_better, primary_value, score_function
@@ -60,6 +68,8 @@ class Setup:
     stop_on_nan_score: bool = False
     primary: Any = None
     scores: list = field(default_factory=list)
+    postprocessing: List[GridPoint] = field(default_factory=list)  # event tasks: the settings to choose from
+    monitor_loss: bool = False  # early stopping on the validation loss (use_scoring_for_early_stopping: false)
 
     @property
     def is_event(self) -> bool:
@@ -69,6 +79,11 @@ class Setup:
     def multiclass(self) -> bool:
         return self.metadata["prediction_type"] == "multiclass"
 
+    @property
+    def monitor_maximize(self) -> bool:
+        """Whether early stopping and model selection look for the highest validation value."""
+        return not self.monitor_loss and self.primary.maximize
+
 
 def make_validator(setup: Setup, data: SplitData, reference: Optional[Dict[str, Any]]) -> Validator:
     """The primary score of validation probabilities; for event tasks the best post-processing too."""
@@ -76,8 +91,7 @@ def make_validator(setup: Setup, data: SplitData, reference: Optional[Dict[str, 
     if not setup.is_event:
         return lambda probabilities: (primary_value(primary(probabilities, data.targets)), {})
     frames = file_frames(data.filenames, data.timestamps)
-    options = expand(setup.metadata.get("evaluation_params", {}).get("event_postprocessing_grid",
-                                                                      EVENT_POSTPROCESSING_GRID))
+    options = setup.postprocessing
 
     def validate(probabilities: np.ndarray) -> Tuple[float, Dict[str, Any]]:
         best: Tuple[float, Dict[str, Any]] = (math.nan, {"postprocessing": options[0]})
@@ -141,9 +155,11 @@ def fit(setup: Setup, points: List[GridPoint], train: SplitData, valid: SplitDat
     """Train grid points side by side on the same batches, each with early stopping on the primary
     validation score; one result per point, in order."""
     L.seed_everything(seed, workers=False, verbose=False)
+    loss_targets = as_targets(valid, setup.multiclass, setup.device) if setup.monitor_loss else None
+    loss_details = {"postprocessing": setup.postprocessing[0]} if setup.is_event else {}
     bundle = PredictorBundle(train.embeddings.shape[1], len(setup.labels), setup.multiclass, points, seed,
-                             setup.primary.maximize, as_inputs(valid, setup), make_validator(setup, valid, reference),
-                             setup.stop_on_nan_score, names, on_stop)
+                             setup.monitor_maximize, as_inputs(valid, setup), make_validator(setup, valid, reference),
+                             setup.stop_on_nan_score, names, on_stop, loss_targets, loss_details)
     batches = TensorBatches(as_inputs(train, setup), as_targets(train, setup.multiclass, setup.device),
                             points[0]["batch_size"], seed, setup.device)
     with quiet_lightning():
@@ -165,9 +181,11 @@ def fit(setup: Setup, points: List[GridPoint], train: SplitData, valid: SplitDat
 
 def test_scores(setup: Setup, result: FitResult, test: SplitData, reference: Optional[Dict[str, Any]]
                 ) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    """(every task score on the test split, the stored predictions)."""
-    probabilities = predict(result.model, as_inputs(test, setup), setup.multiclass, setup.device)
-    scores: Dict[str, Any] = {}
+    """(every task score on the test split and its loss, the stored predictions)."""
+    logits = predict_logits(result.model, as_inputs(test, setup), setup.device)
+    probabilities = as_probabilities(logits, setup.multiclass).numpy()
+    scores: Dict[str, Any] = {"test_loss": float(loss_function(setup.multiclass)(
+        logits, as_targets(test, setup.multiclass, torch.device("cpu"))))}
     stored: Dict[str, Any] = {"probabilities": probabilities, "targets": test.targets}
     if setup.is_event:
         frames = file_frames(test.filenames, test.timestamps)
@@ -197,6 +215,25 @@ def save_predictions(out_dir: Path, name: str, stored: Dict[str, Any], labels: L
     np.savez_compressed(out_dir / f"{name}.predictions.npz", labels=np.array(labels), **arrays)
     if "events" in stored:
         write_json(out_dir / f"{name}.predicted-events.json", stored["events"])
+
+
+def training_rules(task_dir: Path, metadata: Dict[str, Any], grid: Dict[str, List[Any]]
+                   ) -> Tuple[Dict[str, List[Any]], List[GridPoint], bool]:
+    """What the task's metadata asks of training, as the original kit read it: (the grid to search, the
+    event post-processing settings, whether early stopping watches the validation loss)."""
+    where = task_dir / "task_metadata.json"
+    try:
+        searched = task_grid(grid, metadata)
+        postprocessing = postprocessing_options(metadata)
+    except GridError as error:
+        raise UserError(f"{where}: {error}") from None
+    for key in unknown_evaluation_params(metadata):
+        logger.warning("%s: evaluation_params.%s is not used by training (the original ignored it too)", where, key)
+    monitor_loss = metadata.get("use_scoring_for_early_stopping", True) is False
+    if monitor_loss and metadata["embedding_type"] == "event" and len(postprocessing) != 1:
+        raise UserError(f"{where}: use_scoring_for_early_stopping false needs a single event post-processing "
+                        f"setting, but the grid has {len(postprocessing)}")
+    return searched, postprocessing, monitor_loss
 
 
 def clean_previous_outputs(task_dir: Path) -> None:
@@ -229,7 +266,7 @@ def grid_search(setup: Setup, points: List[GridPoint], train: SplitData, valid: 
                    stopped)
         by_index.update(zip(group, fits))
         trained = [by_index[i] for i in sorted(by_index)]
-        leader = select_best(trained, setup.primary.maximize)
+        leader = select_best(trained, setup.monitor_maximize)
         for other in trained:
             if other is not leader:
                 other.model = None
@@ -271,6 +308,7 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
     evaluation = metadata.get("evaluation") or []
     if not evaluation:
         raise UserError(f"{task_dir / 'task_metadata.json'} lists no evaluation scores")
+    searched_grid, postprocessing, monitor_loss = training_rules(task_dir, metadata, GRIDS[grid])
     with memory_ledger.lock if memory_ledger else contextlib.nullcontext():
         taken_elsewhere = memory_ledger.taken_by_others() if memory_ledger else 0
         too_large = why_not_in_memory(task_dir, metadata, device, taken_elsewhere) if in_memory else None
@@ -288,7 +326,8 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
             memory_ledger.hold(sum(split.embeddings.nbytes for split in data.values()) if in_memory else 0)
     setup = Setup(task_dir, metadata, labels, device, accelerator, devices, deterministic, in_memory,
                   stop_on_nan_score=stop_on_nan_score, primary=score_function(evaluation[0], label_to_idx),
-                  scores=[score_function(name, label_to_idx) for name in evaluation])
+                  scores=[score_function(name, label_to_idx) for name in evaluation],
+                  postprocessing=postprocessing, monitor_loss=monitor_loss)
     events = {split: read_events(task_dir / f"{split}.json", labels)  # the splits' reference events
               for split in metadata["splits"]} if setup.is_event else {}
     for split, reference in events.items():
@@ -296,8 +335,8 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
         if strangers:  # its frames' events would all count as false
             raise UserError(f"{task_dir / f'{split}.filename-timestamps.json'}: file {sorted(strangers)[0]!r} is "
                             f"not in the task's {split}.json")
-    points = sample_grid(GRIDS[grid], grid_points, seed)
-    report: Dict[str, Any] = {"score_mode": "max" if setup.primary.maximize else "min",
+    points = sample_grid(searched_grid, grid_points, seed)
+    report: Dict[str, Any] = {"score_mode": "max" if setup.monitor_maximize else "min",
                               "embedding_path": str(task_dir), "model": model_label}
     grid_records: List[Dict[str, Any]] = []
     with measure_cost("predictions", device=str(device)) as cost, atomic_path(task_dir / ".outputs") as out:
@@ -320,7 +359,7 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
                 results, records = grid_search(setup, points, train, valid, reference_valid, seed, out / "logs",
                                                arrangement.name, f"{task_dir.name} {arrangement.name}", progress)
                 grid_records += records
-                searched = select_best(results, setup.primary.maximize)
+                searched = select_best(results, setup.monitor_maximize)
                 best_hp = searched.hparams
             runs: List[Tuple[Dict[str, Any], Dict[str, Any], FitResult]] = []
             for repeat in range(seeds):
@@ -345,8 +384,8 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
             report.setdefault("postprocessing", sorted(first.details.get("postprocessing", {}).items()))
             report["hparams"] = {k: v for k, v in best_hp.items()}
         report.update(fold_reports)
-        if len(layout) > 1:
-            keys = [k for k in fold_reports[layout[0].name] if k.startswith("test_")]
+        if len(layout) > 1:  # the original's keys: every test score, the loss, validation score, epoch, time
+            keys = [k for k, v in fold_reports[layout[0].name].items() if isinstance(v, (int, float))]
             over_folds = {k: defined_mean_and_std([fold_reports[a.name][k] for a in layout]) for k in keys}
             report["aggregated_scores"] = {f"{k}_{stat}": over_folds[k][stat] for k in keys for stat in ("mean", "std")}
         write_json(out / "test.predicted-scores.json", report)

@@ -19,19 +19,19 @@ def test_postprocessing_turns_known_frames_into_events():
     probabilities[20:22, 1] = 0.8      # 1000..1050 ms: too short for 125 ms
     probabilities[30:36, 1] = 0.7      # 1500..1750 ms
     events = one_file_events(probabilities, times, ["a", "b"], threshold=0.5, median_filter_ms=250,
-                             min_duration_ms=125)
+                             min_duration=125)
     assert events == [{"label": "a", "start": 200.0, "end": 650.0}, {"label": "b", "start": 1500.0, "end": 1750.0}]
     names = ["y.wav"] * 3 + ["x.wav"] * 3
     frames = file_frames(names, np.array([100.0, 0.0, 50.0, 50.0, 0.0, 100.0]))
     assert [list(v) for v in frames.values()] == [[4, 3, 5], [1, 2, 0]] and list(frames) == ["x.wav", "y.wav"]
-    params = {"threshold": 0.5, "median_filter_ms": 0, "min_duration_ms": 0}
+    params = {"threshold": 0.5, "median_filter_ms": 0, "min_duration": 0}
     result = predicted_events(np.ones((6, 1)), frames, np.array([100.0, 0.0, 50.0, 50.0, 0.0, 100.0]), ["a"], params)
     assert result == {"x.wav": [{"label": "a", "start": 0.0, "end": 100.0}],
                       "y.wav": [{"label": "a", "start": 0.0, "end": 100.0}]}
 
 
 def reference_file_events(probabilities: np.ndarray, times: np.ndarray, labels: list, threshold: float,
-                          median_filter_ms: float, min_duration_ms: float) -> list:
+                          median_filter_ms: float, min_duration: float) -> list:
     """One file at a time with scipy's median filter and a plain scan of each label's runs."""
     width = max(1, int(round(median_filter_ms / float(np.median(np.diff(times)))))) if len(times) > 1 else 1
     active = (probabilities > threshold).astype(np.uint8)
@@ -44,7 +44,7 @@ def reference_file_events(probabilities: np.ndarray, times: np.ndarray, labels: 
             if on and run_start is None:
                 run_start = row
             elif not on and run_start is not None:
-                if times[row - 1] - times[run_start] >= min_duration_ms:
+                if times[row - 1] - times[run_start] >= min_duration:
                     events.append({"label": label, "start": float(times[run_start]), "end": float(times[row - 1])})
                 run_start = None
     return sorted(events, key=lambda e: (e["start"], str(e["label"])))
@@ -62,7 +62,7 @@ def test_vectorized_postprocessing_equals_scipy_file_by_file(median_filter_ms):
     slow = np.repeat(rng.random((len(times) // 4 + 1, 3)), 4, axis=0)[:len(times)]  # runs of several frames
     probabilities = (rng.random((len(times), 3)) + slow) / 2
     frames = file_frames(names, times)
-    params = {"threshold": 0.5, "median_filter_ms": median_filter_ms, "min_duration_ms": 100}
+    params = {"threshold": 0.5, "median_filter_ms": median_filter_ms, "min_duration": 100}
     result = predicted_events(probabilities, frames, times, [0, "x", "y"], params)
     assert list(result) == sorted(lengths)
     for name, rows in frames.items():
