@@ -19,6 +19,7 @@ import luigi
 
 from heareval.atomic import write_json
 from heareval.collector import collector_paused
+from heareval.embeddingformat import DONE_MARKER as EMBEDDINGS_DONE
 from heareval.embeddings.hear_api import (
     HearModel,
     default_model_threads,
@@ -27,7 +28,6 @@ from heareval.embeddings.hear_api import (
     require_valid,
 )
 from heareval.embeddings.runner import default_device, default_reader_workers, module_dir_name
-from heareval.embeddings.task_embeddings import DONE_MARKER as EMBEDDINGS_DONE
 from heareval.embeddings.task_embeddings import embed_task
 from heareval.errors import UserError, report_user_errors
 from heareval.evaluation.report import publish

@@ -21,12 +21,21 @@ from tqdm import tqdm
 from heareval import audio
 from heareval.atomic import atomic_path, write_json
 from heareval.cost import measure_cost
+from heareval.embeddingformat import (
+    COST,
+    DONE_MARKER,
+    PROFILE,
+    dimensions_file,
+    filenames_file,
+    labels_file,
+    matrix_file,
+    timestamps_file,
+)
 from heareval.embeddings.hear_api import HearModel, embed, in_order
 from heareval.errors import UserError
 from heareval.taskformat import LABEL_VOCABULARY, TASK_METADATA, label_vocabulary, load_task_metadata, read_split_labels
 
 logger = logging.getLogger(__name__)
-DONE_MARKER = ".done.embeddings"
 
 
 def available_rates(task_dir: Path) -> List[int]:
@@ -166,7 +175,7 @@ def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path,
                                       persistent_workers=False)
     else:
         loader = prefetched_batches(dataset)
-    matrix_path = out_dir / f"{split}.embeddings.npy"
+    matrix_path = out_dir / matrix_file(split)
     row_labels: List[Any] = []
     row_files: List[np.ndarray] = []  # per file: the row's file index, repeated
     row_times: List[np.ndarray] = []
@@ -215,15 +224,15 @@ def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path,
         if not paths:
             matrix_path.write_bytes(b"")
         row_labels = [labels for _, labels in file_labels_in_row_order]
-        write_json(out_dir / f"{split}.filenames.json", [name for name, _ in file_labels_in_row_order], indent=None)
+        write_json(out_dir / filenames_file(split), [name for name, _ in file_labels_in_row_order], indent=None)
     else:
         paths_of = [str(final_dir / split / name) for name in names]
         files = np.concatenate(row_files).tolist() if row_files else []
         times_ms = np.concatenate(row_times).tolist() if row_times else []
-        write_json(out_dir / f"{split}.filename-timestamps.json",
+        write_json(out_dir / timestamps_file(split),
                    [[paths_of[f], t] for f, t in zip(files, times_ms)], indent=None)
-    write_json(out_dir / f"{split}.embedding-dimensions.json", [rows, dimension or 0], indent=None)
-    with open(out_dir / f"{split}.target-labels.pkl", "wb") as f:
+    write_json(out_dir / dimensions_file(split), [rows, dimension or 0], indent=None)
+    with open(out_dir / labels_file(split), "wb") as f:
         pickle.dump(row_labels, f)
     return rows
 
@@ -281,8 +290,8 @@ def embed_task(hear: HearModel, task_dir: Path, out_dir: Path, device: str, batc
                                        labels[split], rate, device, batch_size, num_workers, model_threads)
                     for split in metadata["splits"]}
         cost.update(module=hear.module_name, task=task_dir.name, rows=rows, source_sample_rate=rate, device=device)
-        write_json(temporary / "cost.embeddings.json", cost, indent=2)
-        write_json(temporary / "profile.embeddings.json",
+        write_json(temporary / COST, cost, indent=2)
+        write_json(temporary / PROFILE,
                    {"time_elapsed": cost["wall_seconds"], "gpu_max_mem": cost["peak_gpu_memory_mb"],
                     "gpu_device_name": torch.cuda.get_device_name() if device.startswith("cuda") else None})
         (temporary / DONE_MARKER).write_text(json.dumps(rows) + "\n")

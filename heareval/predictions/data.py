@@ -3,13 +3,20 @@
 import logging
 import mmap
 import os
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, List, Optional, Tuple, Union
 
 import numpy as np
 
+from heareval.embeddingformat import (
+    dimensions_file,
+    labels_file,
+    matrix_file,
+    read_dimensions,
+    read_row_labels,
+    timestamps_file,
+)
 from heareval.errors import UserError
 from heareval.taskformat import is_finite_number, label_vocabulary, load_task_metadata, read_json
 
@@ -25,17 +32,6 @@ class SplitData:
     targets: np.ndarray
     filenames: Optional[List[str]] = None
     timestamps: Optional[np.ndarray] = None
-
-
-def embedding_shape(task_dir: Path, split: str) -> Tuple[int, int]:
-    """(rows, dimension) of a split's embedding matrix, from its dimensions file."""
-    dims_path = task_dir / f"{split}.embedding-dimensions.json"
-    if not dims_path.is_file():
-        raise UserError(f"missing embedding file: {dims_path}")
-    dims = read_json(dims_path)
-    if not (isinstance(dims, list) and len(dims) == 2 and all(isinstance(d, int) and d >= 0 for d in dims)):
-        raise UserError(f"malformed {dims_path}: expected [rows, dimension]")
-    return dims[0], dims[1]
 
 
 def empty_matrix(shape: Tuple[int, ...]) -> np.ndarray:
@@ -64,14 +60,14 @@ def mapped_matrix(path: Path, shape: Tuple[int, int]) -> np.ndarray:
 
 
 def embedding_matrix(task_dir: Path, split: str, in_memory: bool) -> np.ndarray:
-    matrix_path = task_dir / f"{split}.embeddings.npy"
+    matrix_path = task_dir / matrix_file(split)
     if not matrix_path.is_file():
         raise UserError(f"missing embedding file: {matrix_path}")
-    rows, dimension = embedding_shape(task_dir, split)
+    rows, dimension = read_dimensions(task_dir, split)
     expected = rows * dimension * 4
     actual = matrix_path.stat().st_size
     if actual != expected:
-        raise UserError(f"{matrix_path} holds {actual} bytes but {split}.embedding-dimensions.json says "
+        raise UserError(f"{matrix_path} holds {actual} bytes but {dimensions_file(split)} says "
                         f"{rows} x {dimension} float32 ({expected} bytes): truncated or mismatched")
     if rows == 0 or dimension == 0:
         raise UserError(f"{matrix_path} holds no embeddings ({rows} x {dimension})")
@@ -99,36 +95,22 @@ def multi_hot(row_labels: List[List[Any]], vocabulary: List[str], source: Path) 
     return targets
 
 
-class PlainDataUnpickler(pickle.Unpickler):
-    """Reads plain data only (lists, strings, numbers: all a label file holds): a pickle that names a class
-    or function, which is how a crafted one runs code, is refused."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        raise pickle.UnpicklingError(f"it names {module}.{name}; a label file holds only lists of labels")
-
-
 def load_split(task_dir: Path, split: str, in_memory: bool = True) -> SplitData:
     metadata = load_task_metadata(task_dir)
     vocabulary = label_vocabulary(task_dir)
     embeddings = embedding_matrix(task_dir, split, in_memory)
-    labels_path = task_dir / f"{split}.target-labels.pkl"
-    if not labels_path.is_file():
-        raise UserError(f"missing label file: {labels_path}")
-    try:
-        with open(labels_path, "rb") as f:
-            row_labels = PlainDataUnpickler(f).load()
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:
-        raise UserError(f"malformed label file {labels_path}: {error}") from None
-    if not isinstance(row_labels, list) or len(row_labels) != len(embeddings):
-        count = len(row_labels) if isinstance(row_labels, list) else "no list of"
-        raise UserError(f"{labels_path} has {count} label rows but the embeddings have {len(embeddings)} rows")
+    labels_path = task_dir / labels_file(split)
+    row_labels = read_row_labels(labels_path)
+    if len(row_labels) != len(embeddings):
+        raise UserError(f"{labels_path} has {len(row_labels)} label rows but the embeddings have "
+                        f"{len(embeddings)} rows")
     targets = multi_hot(row_labels, vocabulary, labels_path)
     if metadata["prediction_type"] == "multiclass" and not (targets.sum(axis=1) == 1).all():
         row = int(np.argmax(targets.sum(axis=1) != 1))
         raise UserError(f"{labels_path}: multiclass task but row {row} has {int(targets[row].sum())} labels")
     data = SplitData(split, embeddings, targets)
     if metadata["embedding_type"] == "event":
-        stamps_path = task_dir / f"{split}.filename-timestamps.json"
+        stamps_path = task_dir / timestamps_file(split)
         stamps = read_json(stamps_path)
         if not isinstance(stamps, list) or len(stamps) != len(embeddings):
             count = len(stamps) if isinstance(stamps, list) else "no list of"

@@ -6,7 +6,7 @@ from typing import Any, Dict, Optional
 
 import torch
 
-from heareval.predictions.data import embedding_shape
+from heareval.embeddingformat import read_dimensions
 from heareval.predictions.layout import arrangements
 
 HEADROOM = 0.8  # of the available memory: the rest is for the process, its batches and predictions
@@ -93,7 +93,7 @@ def why_not_in_memory(task_dir: Path, metadata: Dict[str, Any], device: torch.de
     into one array; on a GPU the training and validation sets (then the test set) are held on the device too.
     taken_elsewhere: bytes that other workers hold but the OS reports as available (MemoryLedger)."""
     sizes = {split: 4 * rows * dimension
-             for split, (rows, dimension) in ((s, embedding_shape(task_dir, s)) for s in metadata["splits"])}
+             for split, (rows, dimension) in ((s, read_dimensions(task_dir, s)) for s in metadata["splits"])}
     layout = arrangements(metadata)
     copied = max((sum(sizes[s] for s in a.train) for a in layout if len(a.train) > 1), default=0)
     host_needed = sum(sizes.values()) + copied

@@ -9,6 +9,7 @@ import click
 from tqdm import tqdm
 
 from heareval.collector import collector_paused
+from heareval.embeddingformat import check_complete
 from heareval.errors import UserError, report_user_errors
 from heareval.predictions.grid import GRIDS
 from heareval.predictions.layout import DONE_MARKER
@@ -61,8 +62,7 @@ def run_predictions(targets: Sequence[str], embeddings_dir: str = "embeddings", 
     """Train every task of `targets`: one at a time, or `jobs` at a time on each device (several GPUs: each)."""
     task_dirs = embedding_task_dirs(targets, embeddings_dir, task)
     for task_dir in task_dirs:
-        if not (task_dir / ".done.embeddings").is_file():
-            raise UserError(f"{task_dir}: embeddings are incomplete (no .done.embeddings); rerun the embeddings runner")
+        check_complete(task_dir)
     devices = worker_devices(gpus, jobs)
     options = dict(grid=grid, grid_points=grid_points, seed=seed, deterministic=deterministic, in_memory=in_memory,
                    seeds=seeds, search_every_fold=search_every_fold, model_label=model_label,

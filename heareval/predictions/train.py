@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from heareval.atomic import atomic_path, remove_path, write_json
 from heareval.cost import measure_cost
+from heareval.embeddingformat import timestamps_file
 from heareval.errors import UserError
 from heareval.predictions.bundle import PredictorBundle
 from heareval.predictions.data import SplitData, concatenate, fold_buffer, load_split
@@ -333,7 +334,7 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
     for split, reference in events.items():
         strangers = set(data[split].filenames) - set(reference)
         if strangers:  # its frames' events would all count as false
-            raise UserError(f"{task_dir / f'{split}.filename-timestamps.json'}: file {sorted(strangers)[0]!r} is "
+            raise UserError(f"{task_dir / timestamps_file(split)}: file {sorted(strangers)[0]!r} is "
                             f"not in the task's {split}.json")
     points = sample_grid(searched_grid, grid_points, seed)
     report: Dict[str, Any] = {"score_mode": "max" if setup.monitor_maximize else "min",

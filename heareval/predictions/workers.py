@@ -12,6 +12,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
+from heareval.embeddingformat import matrix_file
 from heareval.errors import UserError
 
 Devices = Optional[List[int]]  # None: one GPU if there is one, else CPU; []: CPU; [i]: GPU i
@@ -62,7 +63,7 @@ def worker_devices(gpus: Devices, jobs: int = 1) -> List[Devices]:
 def largest_first(task_dirs: Sequence[Path]) -> List[Path]:
     """Tasks by the size of their embeddings, largest first: the long ones start early, the short ones
     fill in around them, so no worker is left with a long task at the end."""
-    return sorted(task_dirs, key=lambda task: -sum(f.stat().st_size for f in task.glob("*.embeddings.npy")))
+    return sorted(task_dirs, key=lambda task: -sum(f.stat().st_size for f in task.glob(matrix_file("*"))))
 
 
 def cpu_count() -> int:
