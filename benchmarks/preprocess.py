@@ -6,7 +6,10 @@
 Builds the upstream-layout corpora with ../shared/peer/make_corpora.py, serves them over HTTP on
 127.0.0.1, and runs the whole DAG (download included) of heareval and of the peer
 (PEER_HOME/venv-pre, see ../shared/peer/install_preprocess_peer.sh) from empty folders.
-Prints wall time, CPU time, peak memory, files/s and audio-seconds/s for both, and their ratio.
+Prints wall time, CPU time, peak memory, files/s and audio-seconds/s for both, and their ratio; then,
+per task, split and rate, how many files the two kits put in the split, how many they share, whether the
+shared files have the same labels (events compared as sets) and the same WAV length, and the SNR of our
+audio against the original's (the resamplers differ: soxr in-process against ffmpeg's soxr).
 """
 
 import argparse
@@ -20,6 +23,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+import numpy as np
+import soundfile as sf
 from measure import PEER_DIR, peer_python, run_measured
 
 SAMPLE_DURATION = {"speech_commands": 1.0, "nsynth_pitch": 4.0, "dcase2016_task2": 120.0}
@@ -64,6 +69,7 @@ def main() -> None:
     print(f"corpora: scale {args.scale}, rates {args.rates}, {args.num_workers} workers, {os.cpu_count()} CPUs")
     header = f"{'task':16s} {'kit':10s} {'wall s':>8s} {'cpu s':>8s} {'peak MB':>8s} {'files/s':>8s} {'audio s/s':>10s}"
     print(header)
+    compared: list = []
     for task in args.tasks.split(","):
         runs = {}
         ours_dir = work / "runs" / f"{task}-heareval"
@@ -90,6 +96,61 @@ def main() -> None:
         if "original" in runs:
             ratio = runs["heareval"]["wall_s"] / runs["original"]["wall_s"]
             print(f"{task:16s} {'ratio':10s} wall heareval/original = {ratio:.3f} (1/{1 / ratio:.1f}); {clips} clips")
+            if runs["original"]["returncode"] == 0:
+                compared.extend(compare_tasks(ours_dir / "tasks", work / "runs" / f"{task}-peer" / "tasks",
+                                              [int(r) for r in args.rates.split(",")]))
+    if compared:
+        print_comparison(compared)
+
+
+def comparable_labels(value):
+    """A file's labels; events as a sorted list (the original keeps its shuffled metadata order)."""
+    if value and isinstance(value[0], dict):
+        return sorted((float(e["start"]), float(e["end"]), str(e["label"])) for e in value)
+    return sorted(map(str, value))
+
+
+def compare_tasks(ours: Path, original: Path, rates: list) -> list:
+    """One row per (task, split, rate): the files each kit put in the split and what the shared ones hold."""
+    rows = []
+    for task_dir in sorted(p for p in original.iterdir() if p.is_dir()):
+        mine = ours / task_dir.name
+        if not mine.is_dir():
+            rows.append({"task": task_dir.name, "split": "(missing in heareval)"})
+            continue
+        splits = json.loads((task_dir / "task_metadata.json").read_text())["splits"]
+        for split in splits:
+            theirs_labels = json.loads((task_dir / f"{split}.json").read_text())
+            my_labels = json.loads((mine / f"{split}.json").read_text()) if (mine / f"{split}.json").is_file() else {}
+            shared = sorted(set(theirs_labels) & set(my_labels))
+            same_labels = sum(comparable_labels(theirs_labels[f]) == comparable_labels(my_labels[f]) for f in shared)
+            for rate in rates:
+                lengths_equal, snrs = 0, []
+                for name in shared:
+                    a, _ = sf.read(mine / str(rate) / split / name, dtype="float64")
+                    b, _ = sf.read(task_dir / str(rate) / split / name, dtype="float64")
+                    if len(a) != len(b):
+                        continue
+                    lengths_equal += 1
+                    noise, signal = float(np.sum((a - b) ** 2)), max(float(np.sum(b ** 2)), 1e-30)
+                    snrs.append(float("inf") if noise == 0 else 10 * np.log10(signal / noise))
+                rows.append({"task": task_dir.name, "split": split, "rate": rate, "original": len(theirs_labels),
+                             "heareval": len(my_labels), "shared": len(shared), "same_labels": same_labels,
+                             "same_length": lengths_equal,
+                             "snr_min": min(snrs) if snrs else float("nan"),
+                             "snr_median": float(np.median(snrs)) if snrs else float("nan")})
+    return rows
+
+
+def print_comparison(rows: list) -> None:
+    print(f"\n{'task':34s} {'split':7s} {'rate':>6s} {'original':>8s} {'heareval':>8s} {'shared':>7s} "
+          f"{'labels=':>7s} {'length=':>7s} {'SNR min dB':>10s} {'SNR median':>10s}")
+    for r in rows:
+        if "rate" not in r:
+            print(f"{r['task']:34s} {r['split']}")
+            continue
+        print(f"{r['task']:34s} {r['split']:7s} {r['rate']:6d} {r['original']:8d} {r['heareval']:8d} {r['shared']:7d} "
+              f"{r['same_labels']:7d} {r['same_length']:7d} {r['snr_min']:10.1f} {r['snr_median']:10.1f}")
 
 
 if __name__ == "__main__":

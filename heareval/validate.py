@@ -16,16 +16,18 @@ from heareval.errors import UserError, report_user_errors
 @click.option("--device", default=None, help="cpu or cuda (default: cuda when available).")
 @report_user_errors
 def main(module: str, model_path: str, model_options: str, device: str) -> None:
-    """Check MODULE's HEAR API (functions, attributes, shapes, dtypes, timestamps, finiteness)."""
+    """Check MODULE's HEAR API (functions, attributes, shapes, dtypes, timestamps, finiteness). A module the
+    official validator accepts is accepted; where it is loose with the API, a warning says how."""
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     hear = load_hear_model(module, model_path, parse_model_options(model_options), device)
     model = hear.model
-    click.echo(f"{module}: sample_rate {model.sample_rate}, scene_embedding_size {model.scene_embedding_size}, "
+    click.echo(f"{module}: sample_rate {hear.sample_rate}, scene_embedding_size {model.scene_embedding_size}, "
                f"timestamp_embedding_size {model.timestamp_embedding_size}")
     report = validate_model(hear, device)
     for line in report:
         click.echo(line)
     failures = sum(line.startswith("FAIL") for line in report)
+    warnings = sum(line.startswith("warn") for line in report)
     if not failures:
         agree = concurrent_calls_agree(hear, device, ["scene", "event"])
         click.echo("note concurrent calls " + ("agree with sequential ones: on a CPU the embeddings runner embeds two "
@@ -33,7 +35,12 @@ def main(module: str, model_path: str, model_options: str, device: str) -> None:
                                                "embeddings runner embeds one batch at a time"))
     if failures:
         raise UserError(f"{module}: {failures} of {len(report)} checks failed")
-    click.echo(f"{module}: all {len(report)} checks passed")
+    if warnings:
+        click.echo(f"{module}: accepted, as the official validator (hearvalidator 2021.0.6) accepts it, with "
+                   f"{warnings} warning(s): the module is loose with the HEAR API; the embeddings runner stores "
+                   "its output in the standard format")
+    else:
+        click.echo(f"{module}: all {len(report)} checks passed")
 
 
 if __name__ == "__main__":

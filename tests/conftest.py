@@ -49,3 +49,11 @@ def copy_task(tmp_path):
         return target
 
     return copy
+
+
+@pytest.fixture
+def module_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "modules"
+    folder.mkdir()
+    monkeypatch.syspath_prepend(str(folder))
+    return folder

@@ -58,6 +58,27 @@ def test_class_never_present_is_left_out_of_macro_averages():
         average_precision_score(targets[:, keep], predictions[:, keep], average="macro"))
     assert available_scores["aucroc"](label_to_idx=LABEL_TO_IDX)(predictions, targets) == pytest.approx(
         roc_auc_score(targets[:, keep], predictions[:, keep], average="macro"))
+
+
+def test_the_originals_macro_averages_differ_where_a_class_is_absent():
+    """A deliberate difference (README, Evaluation): the original kit (heareval 2021.1.3) called scikit-learn
+    on every column, so an absent class counted as an AP of 0 and made aucroc and d_prime NaN."""
+    import warnings
+
+    rng = np.random.default_rng(1)
+    predictions, targets = random_scene(rng, multilabel=True)
+    targets[:, 2] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        original_map = average_precision_score(targets, predictions, average="macro")
+        try:  # older scikit-learn raised here, and the original returned NaN; newer returns NaN itself
+            original_auc = roc_auc_score(targets, predictions, average="macro")
+        except ValueError:
+            original_auc = math.nan
+    ours = available_scores["mAP"](label_to_idx=LABEL_TO_IDX)(predictions, targets)
+    assert original_map == pytest.approx(ours * 3 / 4), "the absent class adds an AP of 0 to the original's mean"
+    assert math.isnan(original_auc)
+    assert not math.isnan(available_scores["aucroc"](label_to_idx=LABEL_TO_IDX)(predictions, targets))
     assert math.isnan(available_scores["d_prime"](label_to_idx=LABEL_TO_IDX)(predictions, np.zeros_like(targets)))
 
 
@@ -132,8 +153,10 @@ def random_events(rng, files, n_events, duration=30.0, jitter_from=None):
     return events
 
 
-def sed_eval_scores(metric_class, params, predictions, targets):
-    """sed_eval called per file, exactly as the original heareval did."""
+def sed_eval_scores(metric_class, params, predictions, targets, files=None):
+    """sed_eval called per file as the original heareval did, over `files`: by default every reference
+    file and every predicted one (heareval's rule; the original went over the predicted files only, which
+    is the same whenever every test file has a predictions entry, as training writes)."""
     from dcase_util.containers import MetaDataContainer
 
     def container(events):
@@ -143,7 +166,7 @@ def sed_eval_scores(metric_class, params, predictions, targets):
 
     reference, estimated = container(targets), container(predictions)
     metrics = metric_class(event_label_list=LABELS, **params)
-    for filename in list(targets) + [f for f in predictions if f not in targets]:
+    for filename in files if files is not None else list(targets) + [f for f in predictions if f not in targets]:
         metrics.evaluate(reference_event_list=reference.filter(filename=filename),
                          estimated_event_list=estimated.filter(filename=filename))
     return metrics.results_overall_metrics()
@@ -154,6 +177,22 @@ EVENT_SCORES = ["event_onset_200ms_fms", "event_onset_50ms_fms", "event_onset_of
 
 def assert_close(a, b):
     assert (math.isnan(a) and math.isnan(b)) or abs(a - b) <= 1e-9, (a, b)
+
+
+def test_a_file_missing_from_the_predictions_counts_as_missed_unlike_the_original():
+    """A deliberate difference (README, Evaluation): the original scored only the files in the predictions,
+    so a test file left out of them lowered nothing."""
+    import sed_eval
+
+    targets = {"a.wav": [{"label": "a", "start": 1000.0, "end": 2000.0}],
+               "b.wav": [{"label": "b", "start": 500.0, "end": 900.0}]}
+    predictions = {"a.wav": [{"label": "a", "start": 1010.0, "end": 1990.0}]}
+    score = available_scores["event_onset_200ms_fms"](label_to_idx=LABEL_TO_IDX)
+    ours = dict(score(predictions, targets))
+    original = sed_eval_scores(sed_eval.sound_event.EventBasedMetrics, score.params, predictions, targets,
+                               files=list(predictions))["f_measure"]
+    assert (ours["precision"], ours["recall"]) == (1.0, 0.5)
+    assert (original["precision"], original["recall"]) == (1.0, 1.0)
 
 
 @pytest.mark.parametrize("seed", range(6))

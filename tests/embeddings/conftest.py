@@ -4,19 +4,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 
 def write_module(folder: Path, name: str, source: str) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{name}.py").write_text(textwrap.dedent(source))
     sys.modules.pop(name, None)
     return name
-
-
-@pytest.fixture
-def module_dir(tmp_path, monkeypatch):
-    folder = tmp_path / "modules"
-    folder.mkdir()
-    monkeypatch.syspath_prepend(str(folder))
-    return folder

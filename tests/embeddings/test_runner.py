@@ -127,12 +127,12 @@ def test_interrupted_run_is_redone_and_leaves_nothing_half_written(module_dir, s
      "returned embeddings of shape \\(4, 1199, 8\\) with timestamps \\(4, 1200\\)"),
 ])
 def test_output_that_changes_after_the_check_is_refused(module_dir, small_tasks, tmp_path, task, change, message):
-    """The module passes the check before the run (batches of 1 to 3 sounds), then returns something else
-    for the run's batches of 4 or more."""
+    """The module passes the check before the run (batches of 1 to 4 sounds), then returns something else
+    for the run's batches of 8 (scene) or 4 (event) sounds."""
     source = GOOD_MODULE.format(rate=16000)
     if task == "speech_commands":
         source = source.replace("    return embeddings.mean(1)\n",
-                                f"    return embeddings.mean(1) if len(audio) < 4 else {change}\n")
+                                f"    return embeddings.mean(1) if len(audio) < 5 else {change}\n")
     else:
         source = source.replace("    return features.float(), times.float().expand(audio.shape[0], -1)\n",
                                 "    embeddings, times = features.float(), times.float().expand(audio.shape[0], -1)\n"
@@ -207,7 +207,7 @@ VIOLATIONS = {
     "missing_function": ("del get_scene_embeddings", "missing function.*get_scene_embeddings"),
     "missing_attribute": ("del Model.timestamp_embedding_size", "lacks attribute.*timestamp_embedding_size"),
     "wrong_shape": ("_orig = get_scene_embeddings\ndef get_scene_embeddings(audio, model):\n"
-                    "    return _orig(audio, model)[:, :4]", r"shape \(2, 4\), expected \(2, 8\)"),
+                    "    return _orig(audio, model)[:, :4]", r"shape \(4, 4\), expected \(4, 8\)"),
     "wrong_dtype": ("_orig = get_scene_embeddings\ndef get_scene_embeddings(audio, model):\n"
                     "    return _orig(audio, model).double()", "dtype torch.float64"),
     "timestamps_not_increasing": (
@@ -281,6 +281,6 @@ def test_validate_cli_reports(tmp_path):
     result = subprocess.run([sys.executable, "-m", "heareval.validate", "heareval.baseline"], capture_output=True,
                             text=True, cwd=tmp_path)
     assert result.returncode == 0
-    assert "heareval.baseline: all 12 checks passed" in result.stdout
-    assert result.stdout.count("ok   ") == 12
+    assert "heareval.baseline: all 8 checks passed" in result.stdout  # 4 tries as the official's, 4 more
+    assert result.stdout.count("ok   ") == 8
     assert "note concurrent calls agree with sequential ones" in result.stdout
