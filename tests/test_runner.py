@@ -165,7 +165,7 @@ def test_an_evaluation_older_than_its_predictions_is_done_again(tmp_path, monkey
     from click.testing import CliRunner
 
     from heareval import runner
-    from heareval.predictions.layout import DONE_MARKER
+    from heareval.predictionformat import DONE_MARKER
 
     planned = []
     monkeypatch.setattr(runner, "run_luigi", lambda targets, *args: planned.extend(targets))

@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Tuple
 import numpy as np
 
 from heareval.evaluation.task_evaluation import read_predictions
-from heareval.predictions.layout import arrangements
+from heareval.predictionformat import arrangements, predictions_file
 from heareval.taskformat import label_vocabulary, load_task_metadata
 
 
@@ -25,7 +25,7 @@ def chance_level(score: str, task_dir: Path) -> Tuple[float, bool]:
         return 0.0, True
     if score == "mAP":
         tests = [arrangement.test for arrangement in arrangements(load_task_metadata(task_dir))]
-        targets = [read_predictions(task_dir / f"{test}.predictions.npz", vocabulary)["targets"] for test in tests]
+        targets = [read_predictions(task_dir / predictions_file(test), vocabulary)["targets"] for test in tests]
         return float(np.mean([t.mean() for t in targets])), True  # each fold's, averaged as its scores are
     if score == "segment_1s_er":
         return 1.0, False  # predicting nothing deletes every reference: error rate 1

@@ -8,10 +8,11 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from heareval import embeddingformat, predictionformat
 from heareval.errors import UserError
 from heareval.evaluation.bootstrap import percentile_intervals
 from heareval.event_metrics import Events
-from heareval.predictions.layout import DONE_MARKER, arrangements
+from heareval.predictionformat import DONE_MARKER, SCORES, arrangements, events_file, predictions_file
 from heareval.score import (
     EVENT,
     SCENE,
@@ -109,12 +110,12 @@ class SplitPredictions:
 def read_split_predictions(task_dir: Path, split: str, metadata: Dict[str, Any],
                            vocabulary: Sequence[str]) -> SplitPredictions:
     """A test split's stored predictions (and for an event task its events and reference), checked."""
-    path = task_dir / f"{split}.predictions.npz"
+    path = task_dir / predictions_file(split)
     arrays = read_predictions(path, vocabulary)
     if metadata["embedding_type"] != "event":
         return SplitPredictions(arrays)
     reference = read_events(task_dir / f"{split}.json", vocabulary)
-    events_path = task_dir / f"{split}.predicted-events.json"
+    events_path = task_dir / events_file(split)
     events = read_events(events_path, vocabulary)
     frames = frame_scores(arrays, path)
     for source, files in ((events_path, set(events)), (path, set(frames))):
@@ -216,13 +217,14 @@ def evaluate_task(task_dir: Path, extra_scores: Sequence[str] = (), bootstrap: i
                                            f"{task_dir.name} bootstrap"))
         result["bootstrap"] = {"resamples": bootstrap, "confidence": confidence,
                                "drawn": "files" if metadata["embedding_type"] == "event" else "rows"}
-    scores_file = task_dir / "test.predicted-scores.json"
+    scores_file = task_dir / SCORES
     report = read_json(scores_file) if scores_file.is_file() else {}
     seed_summary = {t: report[t]["seed_summary"] for t in tests if "seed_summary" in report.get(t, {})}
     if seed_summary:
         result["seed_summary"] = seed_summary
-    cost = {stage: read_json(task_dir / f"cost.{stage}.json") for stage in ("embeddings", "predictions")
-            if (task_dir / f"cost.{stage}.json").is_file()}
+    cost = {stage: read_json(task_dir / name) for stage, name in (("embeddings", embeddingformat.COST),
+                                                                  ("predictions", predictionformat.COST))
+            if (task_dir / name).is_file()}
     if cost:
         result["cost"] = cost
     result["primary_score"] = names[0] if names else None

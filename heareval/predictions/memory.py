@@ -7,7 +7,7 @@ from typing import Any, Dict, Optional
 import torch
 
 from heareval.embeddingformat import read_dimensions
-from heareval.predictions.layout import arrangements
+from heareval.predictionformat import arrangements
 
 HEADROOM = 0.8  # of the available memory: the rest is for the process, its batches and predictions
 GIB = 1024 ** 3

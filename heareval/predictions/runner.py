@@ -11,8 +11,8 @@ from tqdm import tqdm
 from heareval.collector import collector_paused
 from heareval.embeddingformat import check_complete
 from heareval.errors import UserError, report_user_errors
+from heareval.predictionformat import DONE_MARKER
 from heareval.predictions.grid import GRIDS
-from heareval.predictions.layout import DONE_MARKER
 from heareval.predictions.workers import configure_logging, predict_in_workers, worker_devices
 from heareval.taskformat import is_task_dir, load_task_metadata
 

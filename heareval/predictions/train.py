@@ -22,6 +22,18 @@ from heareval.atomic import atomic_path, remove_path, write_json
 from heareval.cost import measure_cost
 from heareval.embeddingformat import timestamps_file
 from heareval.errors import UserError
+from heareval.predictionformat import (
+    BEST_MODEL_CONFIG,
+    COST,
+    DONE_MARKER,
+    GRID_POINTS,
+    LOGS,
+    OUTPUT_PATTERNS,
+    SCORES,
+    arrangements,
+    events_file,
+    predictions_file,
+)
 from heareval.predictions.bundle import PredictorBundle
 from heareval.predictions.data import SplitData, concatenate, fold_buffer, load_split
 from heareval.predictions.grid import (
@@ -34,7 +46,6 @@ from heareval.predictions.grid import (
     task_grid,
     unknown_evaluation_params,
 )
-from heareval.predictions.layout import DONE_MARKER, arrangements
 from heareval.predictions.memory import MemoryLedger, why_not_in_memory
 from heareval.predictions.model import (
     TensorBatches,
@@ -50,8 +61,6 @@ from heareval.score import EVENT, SCENE, defined_mean_and_std, is_better, primar
 from heareval.taskformat import label_vocabulary, load_task_metadata, read_events
 
 logger = logging.getLogger(__name__)
-OUTPUT_PATTERNS = ("*.predictions.npz", "*.predicted-events.json", "test.predicted-scores.json",
-                   "test.best-model-config.json", "grid-points.json", "cost.predictions.json", "logs")
 
 
 @dataclass
@@ -213,9 +222,9 @@ def test_scores(setup: Setup, result: FitResult, test: SplitData, reference: Opt
 
 def save_predictions(out_dir: Path, name: str, stored: Dict[str, Any], labels: List[str]) -> None:
     arrays = {k: v for k, v in stored.items() if k != "events"}
-    np.savez_compressed(out_dir / f"{name}.predictions.npz", labels=np.array(labels), **arrays)
+    np.savez_compressed(out_dir / predictions_file(name), labels=np.array(labels), **arrays)
     if "events" in stored:
-        write_json(out_dir / f"{name}.predicted-events.json", stored["events"])
+        write_json(out_dir / events_file(name), stored["events"])
 
 
 def training_rules(task_dir: Path, metadata: Dict[str, Any], grid: Dict[str, List[Any]]
@@ -357,7 +366,7 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
             reference_valid, reference_test = events.get(arrangement.valid), events.get(arrangement.test)
             searched: Optional[FitResult] = None
             if best_hp is None or search_every_fold:
-                results, records = grid_search(setup, points, train, valid, reference_valid, seed, out / "logs",
+                results, records = grid_search(setup, points, train, valid, reference_valid, seed, out / LOGS,
                                                arrangement.name, f"{task_dir.name} {arrangement.name}", progress)
                 grid_records += records
                 searched = select_best(results, setup.monitor_maximize)
@@ -366,7 +375,7 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
             for repeat in range(seeds):
                 run_seed = seed + repeat
                 result = searched if (repeat == 0 and searched is not None) else fit(
-                    setup, [best_hp], train, valid, reference_valid, run_seed, out / "logs",
+                    setup, [best_hp], train, valid, reference_valid, run_seed, out / LOGS,
                     f"{arrangement.name}-final-seed{run_seed}", ["final"])[0]
                 scores, stored = test_scores(setup, result, test, reference_test)
                 result.model = None
@@ -389,9 +398,9 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
             keys = [k for k, v in fold_reports[layout[0].name].items() if isinstance(v, (int, float))]
             over_folds = {k: defined_mean_and_std([fold_reports[a.name][k] for a in layout]) for k in keys}
             report["aggregated_scores"] = {f"{k}_{stat}": over_folds[k][stat] for k in keys for stat in ("mean", "std")}
-        write_json(out / "test.predicted-scores.json", report)
-        write_json(out / "test.best-model-config.json", best_hp)
-        write_json(out / "grid-points.json", grid_records)
+        write_json(out / SCORES, report)
+        write_json(out / BEST_MODEL_CONFIG, best_hp)
+        write_json(out / GRID_POINTS, grid_records)
     cost.update(task=task_dir.name, grid=grid, grid_points=len(points), device=str(device),
                 embeddings="in memory" if in_memory else "memmap")
     finished = task_dir / ".outputs"
@@ -400,7 +409,7 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
         remove_path(target)
         shutil.move(str(path), str(target))
     remove_path(finished)
-    write_json(task_dir / "cost.predictions.json", cost, indent=2)
+    write_json(task_dir / COST, cost, indent=2)
     write_json(task_dir / DONE_MARKER, {"time": cost["wall_seconds"], "embedding_path": str(task_dir),
                                         "grid": grid, "grid_points": len(points), "device": str(device),
                                         "stop_on_nan_score": stop_on_nan_score,

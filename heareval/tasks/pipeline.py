@@ -5,13 +5,14 @@ Every stage writes its output under a hidden temporary name and renames it when 
 """
 
 import functools
+import io
 import json
 import os
 import shutil
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List
+from typing import Any, Callable, Dict, Iterable, List, Union
 
 import luigi
 import numpy as np
@@ -172,10 +173,12 @@ class ExtractMetadata(TaskStage):
     def run(self) -> None:
         metadata = self.get_metadata()
         metadata = self.validate(metadata)
+        if "start" in metadata:
+            metadata = times_as_the_original_read_them(metadata)
         metadata = assign_splits(metadata, self.config)
         with atomic_path(self.output().path) as temporary:
             temporary.mkdir()
-            metadata.to_json(temporary / "metadata.json", orient="records", indent=1)
+            write_records(metadata, temporary / "metadata.json")
             roots = sorted({str(Path(p).parent) for p in metadata["relpath"]})
             stats = stats_of_files(sorted(set(metadata["relpath"])), self.threads)
             stats["directories"] = roots[:20]
@@ -208,6 +211,14 @@ class ExtractMetadata(TaskStage):
         return metadata
 
 
+def times_as_the_original_read_them(metadata: pd.DataFrame) -> pd.DataFrame:
+    """Event times (ms) as hearpreprocess used them: it wrote its metadata to CSV and read it back with
+    pandas' default float parser, which can move a time's last bit (4.06 s x 1000 = 4059.9999999999995 ms
+    is read back as 4060.0); the same round trip here makes the task's events equal to the original's."""
+    parsed = pd.read_csv(io.StringIO(metadata[["start", "end"]].to_csv(index=False)))
+    return metadata.assign(start=parsed["start"].to_numpy(), end=parsed["end"].to_numpy())
+
+
 class SubsampleSplit(TaskStage):
     """A deterministic cap on the split's total audio duration, per the task mode."""
 
@@ -220,18 +231,26 @@ class SubsampleSplit(TaskStage):
         return luigi.LocalTarget(str(self.stage_dir / "02-SubsampleSplit" / f"{self.split}.json"))
 
     def run(self) -> None:
-        metadata = pd.read_json(Path(self.input().path) / "metadata.json", orient="records", dtype=False)
+        metadata = read_records(Path(self.input().path) / "metadata.json")
         rows = metadata[metadata["split"] == self.split]
         config = self.config
         kept = subsample(rows[["unique_filestem", "relpath"]], self.split, split_duration_cap(config, self.split),
                          config["sample_duration"], config["task_name"])
         rows = rows[rows["relpath"].isin(set(kept["relpath"]))]
-        with atomic_path(self.output().path) as temporary:
-            rows.to_json(temporary, orient="records", indent=1)
+        write_records(rows, Path(self.output().path))
 
 
-def read_records(path: str) -> pd.DataFrame:
-    return pd.read_json(path, orient="records", dtype=False)
+def write_records(frame: pd.DataFrame, path: Path) -> None:
+    """A stage's rows as JSON with every number exact: pandas' to_json keeps 10 digits, which turned the
+    original's event times such as 8.14 s x 1000 = 8140.000000000001 ms into 8140.0."""
+    write_json(path, {"columns": [str(c) for c in frame.columns], "records": frame.to_dict(orient="records")},
+               indent=1)
+
+
+def read_records(path: Union[str, Path]) -> pd.DataFrame:
+    with open(path) as f:
+        data = json.load(f)
+    return pd.DataFrame(data["records"], columns=data["columns"])
 
 
 class MonoTrimPadSplit(TaskStage):

@@ -11,7 +11,7 @@ from scipy.stats import bootstrap as scipy_bootstrap
 
 from heareval.evaluation.bootstrap import percentile_intervals
 from heareval.evaluation.task_evaluation import SplitPredictions, evaluate_task, read_split_predictions
-from heareval.predictions.layout import DONE_MARKER
+from heareval.predictionformat import DONE_MARKER
 from heareval.predictions.train import task_predictions
 from heareval.score import score_function
 from heareval.taskformat import label_vocabulary, load_task_metadata

@@ -8,7 +8,7 @@ import pytest
 
 from heareval.errors import UserError
 from heareval.evaluation.task_evaluation import evaluate_task
-from heareval.predictions.layout import DONE_MARKER
+from heareval.predictionformat import DONE_MARKER
 from heareval.predictions.train import task_predictions
 from tests.predictions.test_train import scene_task
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from heareval.errors import UserError
-from heareval.predictions.layout import DONE_MARKER
+from heareval.predictionformat import DONE_MARKER
 from heareval.predictions.runner import run_predictions
 from heareval.predictions.workers import largest_first, predict_in_workers, resolve_device, worker_devices
 from tests.predictions.test_train import scene_task

@@ -144,3 +144,13 @@ def test_subsample_of_variable_length_audio_needs_no_cap():
 def test_split_duration_cap_reads_per_split_or_per_fold():
     assert split_duration_cap({"max_task_duration_by_split": {"train": 10.0, "test": None}}, "train") == 10.0
     assert split_duration_cap({"split_mode": "new_split_kfold", "max_task_duration_by_fold": 4500}, "fold02") == 4500
+
+
+def test_event_times_are_read_back_as_the_original_read_its_metadata_csv():
+    from heareval.tasks.pipeline import times_as_the_original_read_them
+
+    metadata = pd.DataFrame({"start": [4.06 * 1000, 8.14 * 1000, float("nan")], "end": [32.26 * 1000, 1.0, None]})
+    assert metadata["start"][0] == 4059.9999999999995
+    result = times_as_the_original_read_them(metadata)
+    assert result["start"].tolist()[:2] == [4060.0, 8140.000000000001] and result["end"][0] == 32260.0
+    assert pd.isna(result["start"][2]) and pd.isna(result["end"][2])

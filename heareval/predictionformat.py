@@ -1,5 +1,6 @@
-"""Which splits each training run uses, and the marker of a finished task: what the evaluation stage
-needs from this stage, without importing Lightning."""
+"""The predictions folder (docs/predictions-format.md): the files the predictions stage writes into an
+embedding task folder, its completion marker, and which splits each training run uses. Written by the
+predictions stage, read by the evaluation stage (without importing Lightning)."""
 
 from dataclasses import dataclass
 from typing import Any, Dict, List
@@ -7,6 +8,23 @@ from typing import Any, Dict, List
 from heareval.errors import UserError
 
 DONE_MARKER = "prediction-done.json"
+SCORES = "test.predicted-scores.json"
+BEST_MODEL_CONFIG = "test.best-model-config.json"
+GRID_POINTS = "grid-points.json"
+COST = "cost.predictions.json"
+LOGS = "logs"
+
+
+def predictions_file(test_split: str) -> str:
+    return f"{test_split}.predictions.npz"
+
+
+def events_file(test_split: str) -> str:
+    return f"{test_split}.predicted-events.json"
+
+
+# Everything a training run writes, as glob patterns (an interrupted run's outputs are removed by these).
+OUTPUT_PATTERNS = (predictions_file("*"), events_file("*"), SCORES, BEST_MODEL_CONFIG, GRID_POINTS, COST, LOGS)
 
 
 @dataclass

@@ -3,7 +3,7 @@
 import pytest
 
 from heareval.errors import UserError
-from heareval.predictions.layout import arrangements
+from heareval.predictionformat import arrangements
 
 
 def test_a_presplit_task_is_trained_validated_and_tested_once():
