@@ -2,6 +2,10 @@
 
     python benchmarks/preprocess.py [--scale 0.1] [--tasks speech_commands,nsynth_pitch,dcase2016_task2]
                                     [--rates 16000,22050,44100,48000] [--num-workers 2] [--skip-peer]
+    python benchmarks/preprocess.py --real [--rates ...]    # speech_commands, mode small, real recordings
+
+With --real, the corpora are the original's downsampled archives of real recordings in ../shared/real/
+and both kits build mode `small` from them.
 
 Builds the upstream-layout corpora with ../shared/peer/make_corpora.py, serves them over HTTP on
 127.0.0.1, and runs the whole DAG (download included) of heareval and of the peer
@@ -9,11 +13,13 @@ Builds the upstream-layout corpora with ../shared/peer/make_corpora.py, serves t
 Prints wall time, CPU time, peak memory, files/s and audio-seconds/s for both, and their ratio; then,
 per task, split and rate, how many files the two kits put in the split, how many they share, whether the
 shared files have the same labels (events compared as sets) and the same WAV length, and the SNR of our
-audio against the original's (the resamplers differ: soxr in-process against ffmpeg's soxr).
+audio against the original's and the largest sample difference in 16-bit steps (the resamplers differ:
+soxr in-process against ffmpeg's soxr; a near-silent file has a low SNR from a 1-2 step difference).
 """
 
 import argparse
 import functools
+import hashlib
 import http.server
 import json
 import os
@@ -52,10 +58,20 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="Folder for corpora and runs (default: a temp dir).")
     parser.add_argument("--skip-peer", action="store_true")
     parser.add_argument("--peer-timeout", type=float, default=3600)
+    parser.add_argument("--real", action="store_true", help="speech_commands mode small from ../shared/real/")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="heareval-bench-pre-"))
     work.mkdir(parents=True, exist_ok=True)
     corpora = work / "corpora"
+    mode = []
+    if args.real:
+        args.tasks, mode = "speech_commands", ["--mode", "small"]
+        corpora.mkdir(exist_ok=True)
+        archives = []
+        for archive in sorted((PEER_DIR.parent / "real").glob("speech_commands*.zip")):
+            shutil.copyfile(archive, corpora / archive.name)
+            archives.append({"file": archive.name, "md5": hashlib.md5(archive.read_bytes()).hexdigest()})
+        (corpora / "manifest.json").write_text(json.dumps({"speech_commands": {"archives": archives}}))
     if not (corpora / "manifest.json").is_file():
         tasks_arg = args.tasks
         result = run_measured([sys.executable, str(PEER_DIR / "make_corpora.py"), "--out", str(corpora),
@@ -76,7 +92,7 @@ def main() -> None:
         shutil.rmtree(ours_dir, ignore_errors=True)
         ours_dir.mkdir(parents=True)
         runs["heareval"] = run_measured(
-            [sys.executable, "-m", "heareval.tasks.runner", task, "--mirror", url, "--sample-rate", args.rates,
+            [sys.executable, "-m", "heareval.tasks.runner", task, *mode, "--mirror", url, "--sample-rate", args.rates,
              "--num-workers", str(args.num_workers), "--work-dir", "_workdir", "--tasks-dir", "tasks"],
             cwd=ours_dir, log=ours_dir / "run.log")
         assert runs["heareval"]["returncode"] == 0, (ours_dir / "run.log").read_text()[-2000:]
@@ -87,7 +103,8 @@ def main() -> None:
             peer_dir.mkdir(parents=True)
             runs["original"] = run_measured(
                 [str(peer), str(PEER_DIR / "run_preprocess_peer.py"), task, "--base-url", url, "--manifest",
-                 str(corpora / "manifest.json"), "--sample-rates", args.rates, "--num-workers", str(args.num_workers)],
+                 str(corpora / "manifest.json"), "--sample-rates", args.rates, "--num-workers", str(args.num_workers),
+                 *mode],
                 cwd=peer_dir, log=peer_dir / "run.log", timeout=args.peer_timeout)
         for kit, r in runs.items():
             status = "" if r["returncode"] == 0 else f"  (exit {r['returncode']})"
@@ -125,18 +142,19 @@ def compare_tasks(ours: Path, original: Path, rates: list) -> list:
             shared = sorted(set(theirs_labels) & set(my_labels))
             same_labels = sum(comparable_labels(theirs_labels[f]) == comparable_labels(my_labels[f]) for f in shared)
             for rate in rates:
-                lengths_equal, snrs = 0, []
+                lengths_equal, snrs, largest = 0, [], 0.0
                 for name in shared:
                     a, _ = sf.read(mine / str(rate) / split / name, dtype="float64")
                     b, _ = sf.read(task_dir / str(rate) / split / name, dtype="float64")
                     if len(a) != len(b):
                         continue
                     lengths_equal += 1
+                    largest = max(largest, float(np.abs(a - b).max()) * 32768) if len(a) else largest
                     noise, signal = float(np.sum((a - b) ** 2)), max(float(np.sum(b ** 2)), 1e-30)
                     snrs.append(float("inf") if noise == 0 else 10 * np.log10(signal / noise))
                 rows.append({"task": task_dir.name, "split": split, "rate": rate, "original": len(theirs_labels),
                              "heareval": len(my_labels), "shared": len(shared), "same_labels": same_labels,
-                             "same_length": lengths_equal,
+                             "same_length": lengths_equal, "max_lsb": largest,
                              "snr_min": min(snrs) if snrs else float("nan"),
                              "snr_median": float(np.median(snrs)) if snrs else float("nan")})
     return rows
@@ -144,13 +162,14 @@ def compare_tasks(ours: Path, original: Path, rates: list) -> list:
 
 def print_comparison(rows: list) -> None:
     print(f"\n{'task':34s} {'split':7s} {'rate':>6s} {'original':>8s} {'heareval':>8s} {'shared':>7s} "
-          f"{'labels=':>7s} {'length=':>7s} {'SNR min dB':>10s} {'SNR median':>10s}")
+          f"{'labels=':>7s} {'length=':>7s} {'SNR min dB':>10s} {'SNR median':>10s} {'max diff LSB':>12s}")
     for r in rows:
         if "rate" not in r:
             print(f"{r['task']:34s} {r['split']}")
             continue
         print(f"{r['task']:34s} {r['split']:7s} {r['rate']:6d} {r['original']:8d} {r['heareval']:8d} {r['shared']:7d} "
-              f"{r['same_labels']:7d} {r['same_length']:7d} {r['snr_min']:10.1f} {r['snr_median']:10.1f}")
+              f"{r['same_labels']:7d} {r['same_length']:7d} {r['snr_min']:10.1f} {r['snr_median']:10.1f} "
+              f"{r['max_lsb']:12.0f}")
 
 
 if __name__ == "__main__":

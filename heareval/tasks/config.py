@@ -36,7 +36,9 @@ def resolve_config(task_name: str, mode: Optional[str], small: bool, work_dir: s
         raise UserError(f"unknown mode {mode!r} for {task_name}; its modes: {', '.join(modes)}")
     config: Dict[str, Any] = {k: copy.deepcopy(v) for k, v in generic.items() if k not in BUILD_ONLY_KEYS}
     mode_settings = modes.get(mode, {"max_task_duration_by_split": {s: None for s in SPLITS}})
-    config.update(copy.deepcopy(mode_settings))
+    # The synthetic stand-in (--small) has the full archives' names; a small mode's own archives are the
+    # original's downsampled ones (--mode small).
+    config.update({k: copy.deepcopy(v) for k, v in mode_settings.items() if not (small and k == "download_urls")})
     for entry in config["download_urls"]:
         file_name = entry["url"].rsplit("/", 1)[-1]
         if url_of and file_name in url_of:

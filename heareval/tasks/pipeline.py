@@ -129,8 +129,10 @@ def _run_config(task_name: str, mode: str, small: bool, work_dir: str, mirror: s
         overrides = mirror_md5sums(mirror)
         from heareval.tasks.config import task_module
 
-        for entry in task_module(task_name).CONFIG["download_urls"]:
-            url_of[upstream_file_name(entry["url"])] = mirrored_url(mirror, entry["url"])
+        generic = task_module(task_name).CONFIG
+        for settings in [generic, *generic["modes"].values()]:
+            for entry in settings.get("download_urls", []):
+                url_of[upstream_file_name(entry["url"])] = mirrored_url(mirror, entry["url"])
     config = resolve_config(task_name, mode or None, small, work_dir, overrides, url_of)
     return json.dumps(config)
 

@@ -35,6 +35,17 @@ CONFIG = {
     "modes": {
         "5h": {"max_task_duration_by_split": {"train": 16000.0, "valid": 2000.0, "test": None}},
         "full": {"max_task_duration_by_split": {"train": None, "valid": None, "test": None}},
+        # The original's downsampled archives of real recordings (--mode small); --small instead builds a
+        # synthetic stand-in in the full archives' layout.
+        "small": {
+            "download_urls": [
+                {"split": "train", "url": "https://github.com/hearbenchmark/hear2021-open-tasks-downsampled/raw/main/"
+                 "speech_commands_v0.02-small.zip", "md5": "455123a88b8410d1f955c77ad331524f"},
+                {"split": "test", "url": "https://github.com/hearbenchmark/hear2021-open-tasks-downsampled/raw/main/"
+                 "speech_commands_test_set_v0.02-small.zip", "md5": "26d08374a7abd13ca2f4a4b8424f41d0"},
+            ],
+            "max_task_duration_by_split": {"train": None, "valid": None, "test": None},
+        },
     },
     "label_vocabulary": sorted(WORDS + [UNKNOWN, SILENCE]),
 }
