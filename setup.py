@@ -43,5 +43,5 @@ setup(
         ],
         "energy": ["codecarbon>=2.3"],
     },
-    entry_points={},
+    entry_points={"console_scripts": ["heareval=heareval.cli:main"]},
 )
