@@ -18,8 +18,8 @@ setup(
         "soundfile>=0.12",
         "soxr>=0.3",
         "ffmpeg-python>=0.2",
-        "numpy>=1.24,<2",
-        "pandas>=2.0,<3",
+        "numpy>=1.24",  # 1.26 and 2.x are tested (.ci/run)
+        "pandas>=2.0",  # 2.x and 3.x are tested
         "scipy>=1.10",
         "scikit-learn>=1.3",
         "sed_scores_eval>=0.0.4",

@@ -5,9 +5,34 @@ scores", ICASSP 2022; Bilen et al., "A framework for the robust evaluation of so
 ICASSP 2020 (PSDS).
 """
 
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+import functools
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
+
+
+def writable_arrays(function: Callable) -> Callable:
+    """`function` called with writable copies of any read-only array arguments."""
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        def writable(value: Any) -> Any:
+            return np.require(value, requirements="W") if isinstance(value, np.ndarray) else value
+
+        return function(*map(writable, args), **{key: writable(value) for key, value in kwargs.items()})
+
+    call.writable_arrays = True  # type: ignore[attr-defined]
+    return call
+
+
+@functools.lru_cache(maxsize=None)
+def allow_read_only_frames() -> None:
+    """sed_scores_eval 0.0.4's Cython event detection takes typed memoryviews, which refuse read-only arrays,
+    and under pandas 3 (copy-on-write) the score frames' to_numpy() returns read-only views: its detection
+    gets writable copies instead (with pandas 2 the arrays are writable and nothing is copied)."""
+    from sed_scores_eval.base_modules import statistics
+
+    if not getattr(statistics.onset_offset_curves, "writable_arrays", False):
+        statistics.onset_offset_curves = writable_arrays(statistics.onset_offset_curves)
 
 
 def frame_boundaries(timestamps_ms: np.ndarray) -> np.ndarray:
@@ -56,6 +81,7 @@ def compute(metric: str, params: Dict[str, Any], predictions: Mapping, targets: 
     all_labels = [str(label) for label in labels]
     from sed_scores_eval import collar_based, intersection_based
 
+    allow_read_only_frames()
     present = {str(e["label"]) for events in targets.values() for e in events}
     labels = [label for label in labels if str(label) in present]  # sed_scores_eval needs events per class
     if not labels:

@@ -270,10 +270,35 @@ def frame_predictions(rng, targets, n_frames=400, hop_ms=50.0):
     return predictions
 
 
-def test_psds_equals_psds_eval_at_dense_thresholds():
+def psds_eval_on_current_libraries(monkeypatch):
+    """The reference library psds_eval 0.5 calls DataFrame.fillna(method="ffill"), which pandas 3 removed,
+    and int() of a one-element 2-D array, which numpy 2 refuses: there it gets the same forward fill through
+    ffill() and that element through a squeezed array."""
+    import types
+
+    import pandas as pd
+    from psds_eval import psds as psds_module
+
+    original = pd.DataFrame.fillna
+
+    def fillna(self, value=None, *args, method=None, **kwargs):
+        return self.ffill() if method == "ffill" else original(self, value, *args, **kwargs)
+
+    if int(pd.__version__.split(".")[0]) >= 3:
+        monkeypatch.setattr(pd.DataFrame, "fillna", fillna)
+    if int(np.__version__.split(".")[0]) >= 2:
+        numpy_for_psds_eval = types.SimpleNamespace(**{name: getattr(np, name) for name in dir(np)
+                                                       if not name.startswith("__")})
+        numpy_for_psds_eval.argwhere = lambda condition: np.argwhere(condition).squeeze()
+        monkeypatch.setattr(psds_module, "np", numpy_for_psds_eval)
+
+
+def test_psds_equals_psds_eval_at_dense_thresholds(monkeypatch):
     """sed_scores_eval's exact PSDS agrees with psds_eval evaluated at many operating points."""
     import pandas as pd
     from psds_eval import PSDSEval
+
+    psds_eval_on_current_libraries(monkeypatch)
 
     from heareval.dcase_metrics import audio_id, merge_overlapping, score_dataframes
 

@@ -89,7 +89,7 @@ def load_hear_model(module_name: str, model_path: str = "", options: Optional[Di
     rate = model.sample_rate
     if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not rate > 0 or rate != int(rate):
         raise UserError(f"{module_name}: model.sample_rate must be a positive whole number, got {rate!r}")
-    notes = [] if isinstance(rate, int) else [f"model.sample_rate is {rate!r} ({type(rate).__name__}), not an int: "
+    notes = [] if isinstance(rate, int) else [f"model.sample_rate is {rate} ({type(rate).__name__}), not an int: "
                                               f"used as {int(rate)}"]
     model = model.to(device)
     model.eval()
