@@ -254,8 +254,8 @@ def validate_model(hear: HearModel, device: str, embedding_types: Sequence[str] 
             problems, notes = check_outputs(hear, audio, embedding_type)
             what = f"{'scene' if embedding_type == 'scene' else 'timestamp'} embeddings, {batch} x {seconds} s"
             if problems and not required:
-                notes = [f"fails on sounds this short ({problems[0].splitlines()[0]}); the official validator "
-                         "does not try them"]
+                notes = [f"fails on {batch} x {seconds} s, which the official validator does not try "
+                         f"({problems[0].splitlines()[0]}); tasks with such clips will fail"]
                 problems = []
             report.extend([f"FAIL {what}: {p}" for p in problems] + [f"warn {what}: {n}" for n in notes]
                           or [f"ok   {what}"])

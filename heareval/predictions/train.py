@@ -58,7 +58,7 @@ from heareval.predictions.model import (
 from heareval.predictions.postprocess import file_frames, predicted_events
 from heareval.predictions.workers import resolve_device
 from heareval.score import EVENT, SCENE, defined_mean_and_std, is_better, primary_value, score_function
-from heareval.taskformat import label_vocabulary, load_task_metadata, read_events
+from heareval.taskformat import TASK_METADATA, label_vocabulary, load_task_metadata, read_events
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ def fit(setup: Setup, points: List[GridPoint], train: SplitData, valid: SplitDat
         reference: Optional[Dict[str, Any]], seed: int, log_dir: Path, log_name: str, names: List[str],
         on_stop: Optional[Callable[[int, float], None]] = None) -> List[FitResult]:
     """Train grid points side by side on the same batches, each with early stopping on the primary
-    validation score; one result per point, in order."""
+    validation score (or the validation loss, where the task asks for it); one result per point, in order."""
     L.seed_everything(seed, workers=False, verbose=False)
     loss_targets = as_targets(valid, setup.multiclass, setup.device) if setup.monitor_loss else None
     loss_details = {"postprocessing": setup.postprocessing[0]} if setup.is_event else {}
@@ -231,7 +231,7 @@ def training_rules(task_dir: Path, metadata: Dict[str, Any], grid: Dict[str, Lis
                    ) -> Tuple[Dict[str, List[Any]], List[GridPoint], bool]:
     """What the task's metadata asks of training, as the original kit read it: (the grid to search, the
     event post-processing settings, whether early stopping watches the validation loss)."""
-    where = task_dir / "task_metadata.json"
+    where = task_dir / TASK_METADATA
     try:
         searched = task_grid(grid, metadata)
         postprocessing = postprocessing_options(metadata)
@@ -317,7 +317,7 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
     label_to_idx = {label: i for i, label in enumerate(labels)}
     evaluation = metadata.get("evaluation") or []
     if not evaluation:
-        raise UserError(f"{task_dir / 'task_metadata.json'} lists no evaluation scores")
+        raise UserError(f"{task_dir / TASK_METADATA} lists no evaluation scores")
     searched_grid, postprocessing, monitor_loss = training_rules(task_dir, metadata, GRIDS[grid])
     with memory_ledger.lock if memory_ledger else contextlib.nullcontext():
         taken_elsewhere = memory_ledger.taken_by_others() if memory_ledger else 0
