@@ -23,11 +23,12 @@ from heareval.embeddingformat import DONE_MARKER as EMBEDDINGS_DONE
 from heareval.embeddings.hear_api import (
     HearModel,
     default_model_threads,
+    embedding_device,
     load_hear_model,
     parse_model_options,
     require_valid,
 )
-from heareval.embeddings.runner import default_device, default_reader_workers, module_dir_name
+from heareval.embeddings.runner import default_reader_workers, module_dir_name
 from heareval.embeddings.task_embeddings import embed_task
 from heareval.errors import UserError, report_user_errors
 from heareval.evaluation.report import publish
@@ -111,7 +112,7 @@ class EmbedTask(ModuleTaskStage):
         return luigi.LocalTarget(str(self.embedding_task_dir / EMBEDDINGS_DONE))
 
     def run(self) -> None:
-        device = self.device or default_device()
+        device = embedding_device(self.device)
         hear = cached_model(self.module, self.model_path, self.model_options, device)
         config = run_config(self.task_name, self.mode, self.small, self.work_dir, self.mirror)
         types = [config["embedding_type"]]
@@ -188,6 +189,7 @@ def benchmark(modules: Sequence[str], tasks: Sequence[str], until: str = "evalua
         raise UserError(f"--gpus {gpus}: this runner trains on one GPU per process; for several GPUs run one "
                         "process per GPU (README, 'Several GPUs')")
     gpus = json.dumps(gpu_ids) if gpu_ids is not None else ""
+    embedding_device(device)  # CUDA asked of a machine without it: before any work
     check_writable(Path(tasks_dir))
     check_writable(Path(embeddings_dir))
     options_json = json.dumps(model_options or {}, sort_keys=True)

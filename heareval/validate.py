@@ -3,9 +3,14 @@
 import sys
 
 import click
-import torch
 
-from heareval.embeddings.hear_api import concurrent_calls_agree, load_hear_model, parse_model_options, validate_model
+from heareval.embeddings.hear_api import (
+    concurrent_calls_agree,
+    embedding_device,
+    load_hear_model,
+    parse_model_options,
+    validate_model,
+)
 from heareval.errors import UserError, report_user_errors
 
 
@@ -18,7 +23,7 @@ from heareval.errors import UserError, report_user_errors
 def main(module: str, model_path: str, model_options: str, device: str) -> None:
     """Check MODULE's HEAR API (functions, attributes, shapes, dtypes, timestamps, finiteness). A module the
     official validator accepts is accepted; where it is loose with the API, a warning says how."""
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    device = embedding_device(device)
     hear = load_hear_model(module, model_path, parse_model_options(model_options), device)
     model = hear.model
     click.echo(f"{module}: sample_rate {hear.sample_rate}, scene_embedding_size {model.scene_embedding_size}, "

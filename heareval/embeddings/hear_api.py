@@ -43,6 +43,17 @@ class HearModel:
         return [f"warn module: {note}" for note in self.notes]
 
 
+def embedding_device(device: Optional[str]) -> str:
+    """The device asked for, or cuda where there is one; one clear error for CUDA asked of a torch build or
+    machine without it."""
+    if not device:
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        build = "this torch build has no CUDA" if torch.version.cuda is None else "no CUDA GPU is visible"
+        raise UserError(f"--device {device}: CUDA is not available ({build}, torch {torch.__version__})")
+    return device
+
+
 def import_module(module_name: str) -> ModuleType:
     try:
         module = importlib.import_module(module_name)

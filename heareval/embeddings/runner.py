@@ -8,10 +8,15 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import click
-import torch
 from slugify import slugify
 
-from heareval.embeddings.hear_api import default_model_threads, load_hear_model, parse_model_options, require_valid
+from heareval.embeddings.hear_api import (
+    default_model_threads,
+    embedding_device,
+    load_hear_model,
+    parse_model_options,
+    require_valid,
+)
 from heareval.embeddings.task_embeddings import embed_task, source_rate
 from heareval.errors import UserError, report_user_errors
 from heareval.taskformat import is_task_dir, load_task_metadata
@@ -47,18 +52,12 @@ def default_reader_workers() -> int:
     return 0 if cpus <= 2 else min(4, cpus - 2)
 
 
-def default_device() -> str:
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def run_embeddings(module: str, model_path: str = "", model_options: Optional[Dict[str, Any]] = None,
                    tasks_dir: str = "tasks", task: str = "all", embeddings_dir: str = "embeddings",
                    device: Optional[str] = None, batch_size: Optional[int] = None, num_workers: Optional[int] = None,
                    strict_sample_rate: bool = False, model_threads: Optional[int] = None) -> List[Path]:
     """Embed every selected task; return the task embedding folders. Checks everything before the long run."""
-    device = device or default_device()
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"--device {device}: CUDA is not available on this machine")
+    device = embedding_device(device)
     if model_path and not Path(model_path).is_file():
         raise UserError(f"model file not found: {model_path}")
     tasks = find_tasks(Path(tasks_dir), task)

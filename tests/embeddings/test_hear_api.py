@@ -54,3 +54,17 @@ def test_loading_pauses_the_cycle_collector_and_freezes_what_the_module_built(mo
         assert gc.get_freeze_count() >= len(hear.module.BUILT), "the module's objects are left out of collections"
     finally:
         gc.unfreeze()
+
+
+def test_cuda_asked_of_a_machine_without_it_is_one_clear_error(monkeypatch):
+    import pytest
+
+    from heareval.embeddings.hear_api import embedding_device
+    from heareval.errors import UserError
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(UserError, match="--device cuda:1: CUDA is not available"):
+        embedding_device("cuda:1")
+    assert embedding_device("") == "cpu" and embedding_device("cpu") == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert embedding_device(None) == "cuda"
