@@ -83,6 +83,7 @@ class ModuleTaskStage(Stage):
     mirror = luigi.Parameter(default="")
     tasks_dir = luigi.Parameter(default="tasks")
     embeddings_dir = luigi.Parameter(default="embeddings")
+    device = luigi.Parameter(default="", significant=False)  # the embedding device, passed down to EmbedTask
 
     def preprocessing(self) -> FinalizeCorpus:
         return finalize_task(self.task_name, self.sample_rates, self.tasks_dir, mode=self.mode, small=self.small,
@@ -102,7 +103,6 @@ class ModuleTaskStage(Stage):
 
 
 class EmbedTask(ModuleTaskStage):
-    device = luigi.Parameter(default="", significant=False)
     batch_size = luigi.IntParameter(default=0, significant=False)
 
     def requires(self) -> FinalizeCorpus:
@@ -214,14 +214,13 @@ def benchmark(modules: Sequence[str], tasks: Sequence[str], until: str = "evalua
         for module in modules:
             for name in tasks:
                 params: Dict[str, Any] = dict(module=module, task_name=name, model_path=model_path,
-                                              model_options=options_json, embeddings_dir=embeddings_dir, **common)
+                                              model_options=options_json, embeddings_dir=embeddings_dir,
+                                              device=device, **common)
                 if until != "embeddings":
                     params.update(grid=grid, grid_points=grid_points, seed=seed, seeds=seeds, gpus=gpus,
                                   search_every_fold=search_every_fold, stop_on_nan_score=stop_on_nan_score)
                 if until == "evaluation":
                     params.update(bootstrap=bootstrap, confidence=confidence)
-                if until == "embeddings":
-                    params.update(device=device)
                 targets.append(stage_class(**params))
     run_luigi(targets, work_dir, num_workers, scheduler_host, scheduler_port, verbose)
     if until != "evaluation":

@@ -198,3 +198,12 @@ def test_counts_below_one_are_refused_before_any_work(tmp_path, stage, option):
                             capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert result.returncode == 2 and f"Invalid value for '{option}': 0 is not in the range x>=1" in result.stderr
     assert "Traceback" not in result.stderr and not list(tmp_path.iterdir())
+
+
+def test_the_embedding_device_reaches_the_embeddings_of_every_later_stage():
+    """--device was passed to the embedding tasks only when the run stopped after embeddings."""
+    from heareval.runner import EvaluateTask
+
+    evaluate = EvaluateTask(module="m", task_name="speech_commands", sample_rates=[16000], device="cpu")
+    predict = evaluate.requires()
+    assert predict.device == "cpu" and predict.requires().device == "cpu"
