@@ -47,6 +47,16 @@ def read_dimensions(task_dir: Path, split: str) -> Tuple[int, int]:
     return dims[0], dims[1]
 
 
+def matrix_size_problem(task_dir: Path, split: str, rows: int, dimension: int) -> Optional[str]:
+    """Why a split's matrix file does not hold rows x dimension float32 values; None when it does."""
+    matrix = task_dir / matrix_file(split)
+    size, expected = matrix.stat().st_size, rows * dimension * 4
+    if size == expected:
+        return None
+    return (f"{matrix} holds {size} bytes, but {dimensions_file(split)} says {rows} x {dimension} float32 "
+            f"({expected} bytes): truncated or mismatched")
+
+
 class PlainDataUnpickler(pickle.Unpickler):
     """Reads plain data only (lists, strings, numbers: all a label file holds): a pickle that names a class
     or function, which is how a crafted one runs code, is refused."""
@@ -79,9 +89,9 @@ def short_file(task_dir: Path) -> Optional[str]:
         matrix = task_dir / matrix_file(split)
         if not matrix.is_file():
             return f"{matrix} is missing"
-        if matrix.stat().st_size != rows * dimension * 4:
-            return (f"{matrix} holds {matrix.stat().st_size} bytes, but {dimensions_file(split)} says {rows} x "
-                    f"{dimension} float32 ({rows * dimension * 4} bytes)")
+        size_problem = matrix_size_problem(task_dir, split, rows, dimension)
+        if size_problem:
+            return size_problem
         labels = read_row_labels(task_dir / labels_file(split))
         if len(labels) != rows:
             return f"{task_dir / labels_file(split)} has {len(labels)} label rows for {rows} embedding rows"

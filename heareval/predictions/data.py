@@ -10,9 +10,9 @@ from typing import Any, List, Optional, Tuple, Union
 import numpy as np
 
 from heareval.embeddingformat import (
-    dimensions_file,
     labels_file,
     matrix_file,
+    matrix_size_problem,
     read_dimensions,
     read_row_labels,
     timestamps_file,
@@ -64,11 +64,9 @@ def embedding_matrix(task_dir: Path, split: str, in_memory: bool) -> np.ndarray:
     if not matrix_path.is_file():
         raise UserError(f"missing embedding file: {matrix_path}")
     rows, dimension = read_dimensions(task_dir, split)
-    expected = rows * dimension * 4
-    actual = matrix_path.stat().st_size
-    if actual != expected:
-        raise UserError(f"{matrix_path} holds {actual} bytes but {dimensions_file(split)} says "
-                        f"{rows} x {dimension} float32 ({expected} bytes): truncated or mismatched")
+    size_problem = matrix_size_problem(task_dir, split, rows, dimension)
+    if size_problem:
+        raise UserError(size_problem)
     if rows == 0 or dimension == 0:
         raise UserError(f"{matrix_path} holds no embeddings ({rows} x {dimension})")
     if in_memory:  # the check below reads every page, so the whole file is in memory when training starts
