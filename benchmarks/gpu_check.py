@@ -23,6 +23,7 @@ CPU against CPU).
 """
 
 import argparse
+import importlib.util
 import json
 import re
 import shutil
@@ -39,14 +40,30 @@ REPO = Path(__file__).resolve().parents[1]
 TASKS = ("speech_commands", "nsynth_pitch", "dcase2016_task2")
 
 
+def setuptools_installed() -> bool:
+    return importlib.util.find_spec("setuptools") is not None
+
+
+def build_options() -> List[str]:
+    """pip builds heareval with the installed setuptools or, where there is none (the venvs of Python 3.12+),
+    in an isolated environment with the setuptools wheel from the wheels folder."""
+    return ["--no-build-isolation"] if setuptools_installed() else []
+
+
 def missing_wheels(project: Path, wheels: Path) -> List[str]:
     """What `pip install` of the project would lack with only `wheels` and what is installed: [] when nothing."""
-    result = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--no-index",
-                             "--no-build-isolation", "--find-links", str(wheels), "-e", str(project)],
+    if not setuptools_installed() and not any(wheels.glob("setuptools-*.whl")):
+        return ["setuptools (it builds heareval and this Python has none)"]
+    result = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-index",
+                             *build_options(), "--find-links", str(wheels), "-e", str(project)],
                             capture_output=True, text=True)
     if result.returncode == 0:
         return []
-    names = re.findall(r"No matching distribution found for ([^\s]+)", result.stderr)
+    said = result.stdout + result.stderr
+    names = re.findall(r"No matching distribution found for ([^\s]+)", said)
+    unavailable = re.search(r"no matching distributions available for your environment:\n((?:[ \t]+\S+\n?)+)",
+                            said)
+    names += unavailable.group(1).split() if unavailable else []
     return names or [result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "pip failed"]
 
 
@@ -114,7 +131,7 @@ def main() -> None:
     print(f"GPU check: torch {torch.__version__}, CUDA {torch.version.cuda}, "
           f"{torch.cuda.get_device_name(0) if gpu else 'CPU rehearsal'}; log {log}", flush=True)
     run("install heareval from the wheels", [sys.executable, "-m", "pip", "install", "--quiet", "--no-index",
-                                             "--no-build-isolation", "--find-links", str(args.wheels), "-e",
+                                             *build_options(), "--find-links", str(args.wheels), "-e",
                                              str(REPO)], work, log)
     heareval = [sys.executable, "-m"]
     seconds: Dict[str, float] = {}

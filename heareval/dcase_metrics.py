@@ -6,9 +6,13 @@ ICASSP 2020 (PSDS).
 """
 
 import functools
+import sys
+from types import ModuleType
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
+
+ABSENT = object()
 
 
 def writable_arrays(function: Callable) -> Callable:
@@ -25,14 +29,37 @@ def writable_arrays(function: Callable) -> Callable:
 
 
 @functools.lru_cache(maxsize=None)
-def allow_read_only_frames() -> None:
-    """sed_scores_eval 0.0.4's Cython event detection takes typed memoryviews, which refuse read-only arrays,
-    and under pandas 3 (copy-on-write) the score frames' to_numpy() returns read-only views: its detection
-    gets writable copies instead (with pandas 2 the arrays are writable and nothing is copied)."""
-    from sed_scores_eval.base_modules import statistics
+def load_sed_scores_eval() -> ModuleType:
+    """sed_scores_eval, importable and usable on the stacks heareval supports.
 
+    Through sed_eval it imports dcase_util, whose modules `import pkg_resources` at import time although only
+    functions heareval never calls use it; setuptools 81 dropped pkg_resources and Python 3.12+ venvs have no
+    setuptools at all. Where it is missing, an empty placeholder stands in during this import only, so the
+    user's environment is neither pinned back nor left with a fake module.
+
+    sed_scores_eval 0.0.4's Cython event detection takes typed memoryviews, which refuse read-only arrays, and
+    under pandas 3 (copy-on-write) the score frames' to_numpy() returns read-only views: its detection gets
+    writable copies instead (with pandas 2 the arrays are writable and nothing is copied)."""
+    try:
+        import pkg_resources  # noqa: F401
+        placeholder = None
+    except ImportError:
+        placeholder = ModuleType("pkg_resources", "stand-in while dcase_util is imported; see heareval.dcase_metrics")
+    before = sys.modules.get("pkg_resources", ABSENT)
+    if placeholder is not None:
+        sys.modules["pkg_resources"] = placeholder
+    try:
+        import sed_scores_eval
+        from sed_scores_eval.base_modules import scores, statistics  # noqa: F401 (scores: used as an attribute)
+    finally:
+        if placeholder is not None:
+            if before is ABSENT:
+                sys.modules.pop("pkg_resources", None)
+            else:
+                sys.modules["pkg_resources"] = before
     if not getattr(statistics.onset_offset_curves, "writable_arrays", False):
         statistics.onset_offset_curves = writable_arrays(statistics.onset_offset_curves)
+    return sed_scores_eval
 
 
 def frame_boundaries(timestamps_ms: np.ndarray) -> np.ndarray:
@@ -48,7 +75,7 @@ def frame_boundaries(timestamps_ms: np.ndarray) -> np.ndarray:
 def score_dataframes(predictions: Mapping[str, Mapping[str, Any]], labels: Sequence[str],
                      columns_of: Optional[Sequence[str]] = None) -> Dict[str, Any]:
     """sed_scores_eval score frames of `labels`; `columns_of` names every probability column (default: labels)."""
-    from sed_scores_eval.base_modules.scores import create_score_dataframe
+    create_score_dataframe = load_sed_scores_eval().base_modules.scores.create_score_dataframe
 
     columns_of = [str(x) for x in (columns_of or labels)]
     keep = [columns_of.index(str(label)) for label in labels]
@@ -79,9 +106,8 @@ def compute(metric: str, params: Dict[str, Any], predictions: Mapping, targets: 
             audio_durations: Optional[Mapping[str, float]] = None) -> Tuple[Tuple[str, float], ...]:
     """The metric over the classes that have reference events (like mAP; others have no defined value)."""
     all_labels = [str(label) for label in labels]
-    from sed_scores_eval import collar_based, intersection_based
-
-    allow_read_only_frames()
+    sed_scores_eval = load_sed_scores_eval()
+    collar_based, intersection_based = sed_scores_eval.collar_based, sed_scores_eval.intersection_based
     present = {str(e["label"]) for events in targets.values() for e in events}
     labels = [label for label in labels if str(label) in present]  # sed_scores_eval needs events per class
     if not labels:

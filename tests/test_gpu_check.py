@@ -30,6 +30,14 @@ def test_nothing_is_missing_where_everything_is_installed(tmp_path):
     assert module.missing_wheels(module.REPO, tmp_path) == []
 
 
+def test_setuptools_is_named_where_this_python_has_none_and_the_wheels_neither(tmp_path, monkeypatch):
+    """The venvs of Python 3.12+ come without setuptools, which builds heareval."""
+    module = gpu_check_module()
+    monkeypatch.setattr(module, "setuptools_installed", lambda: False)
+    assert module.missing_wheels(module.REPO, tmp_path) == ["setuptools (it builds heareval and this Python has none)"]
+    assert module.build_options() == []  # pip then builds in isolation, with the wheel from the folder
+
+
 def test_a_missing_wheels_folder_is_refused_before_any_work(tmp_path):
     result = subprocess.run([sys.executable, str(SCRIPT), "--wheels", str(tmp_path / "absent"), "--out",
                              str(tmp_path / "out")], capture_output=True, text=True)
