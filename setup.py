@@ -9,6 +9,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(exclude=["tests", "tests.*", "benchmarks"]),
+    package_data={"heareval.evaluation": ["references/*.csv", "references/*.md"]},
     install_requires=[
         # torch is installed first by install.sh (CPU build 2.13.0 where none is present)
         "torch>=2.1",

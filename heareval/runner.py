@@ -31,6 +31,7 @@ from heareval.embeddings.hear_api import (
 from heareval.embeddings.runner import default_reader_workers, module_dir_name
 from heareval.embeddings.task_embeddings import embed_task
 from heareval.errors import UserError, report_user_errors
+from heareval.evaluation.reference import resolve_reference, result_task_names
 from heareval.evaluation.report import publish
 from heareval.evaluation.task_evaluation import evaluate_task
 from heareval.luigi_run import run_luigi
@@ -279,7 +280,8 @@ def main(modules: Sequence[str], task_names: str, until: str, small: bool, mode:
                         seed, seeds, device, gpus, num_workers, scheduler_host, scheduler_port, verbose,
                         search_every_fold, stop_on_nan_score, bootstrap, confidence)
     if results:
-        publish(results, Path(output), table_path)
+        publish(results, Path(output), table_path,
+                reference=resolve_reference(None, result_task_names(results)))
     else:
         click.echo(f"done up to stage {until}", err=True)
 

@@ -150,7 +150,7 @@ def test_bootstrap_options_reach_each_evaluation_and_name_its_file(tmp_path, mon
     monkeypatch.setattr(runner, "module_sample_rate", lambda *args: 16000)
     monkeypatch.setattr(runner, "evaluate_task", lambda task_dir, **kwargs: received.update(kwargs) or {"ok": 1})
     monkeypatch.setattr(runner, "record_run", lambda *args: None)
-    monkeypatch.setattr(runner, "publish", lambda *args: None)
+    monkeypatch.setattr(runner, "publish", lambda *args, **kwargs: None)
     base = ["heareval.baseline", "--tasks", "speech_commands", "--small", "--work-dir", str(tmp_path / "w"),
             "--tasks-dir", str(tmp_path / "t"), "--embeddings-dir", str(tmp_path / "e")]
     assert CliRunner().invoke(runner.main, base).exit_code == 0

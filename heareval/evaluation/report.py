@@ -9,13 +9,27 @@ import pandas as pd
 
 from heareval.atomic import atomic_path, write_json
 from heareval.errors import UserError
+from heareval.evaluation.reference import (
+    Reference,
+    check_overlap,
+    comparison,
+    mean_normalized,
+    normalized_score,
+)
 from heareval.score import available_scores
-from heareval.taskformat import is_finite_number, read_json
 
 PLOT_SIZE_INCHES = (12.0, 6.0)
 PLOT_DPI = 100  # so the PNG is 1200 x 600 pixels
 TABLE_FORMATS = (".md", ".csv")
 PLOT_FORMATS = (".png", ".pdf", ".svg")
+SUMMARY_COLUMN = "mean normalized"
+SEEDS_COLUMN = "seeds mean ± std"
+SEEDS_STATEMENT = ("Seeds: `seeds mean ± std` is the spread of retraining the predictor on the same embeddings "
+                   "(--seeds N); a bootstrap CI is the spread from drawing the test items again for one trained "
+                   "predictor. Compare two models on the same task with the seeds mean ± std: both were scored "
+                   "on the same test items, so the test-set chance the bootstrap measures is shared, while "
+                   "retraining noise is not. Use the bootstrap CI to compare with a score measured on other "
+                   "test data.")
 
 
 def check_output_names(table_path: Optional[Path], plot_path: Optional[Path]) -> None:
@@ -26,27 +40,72 @@ def check_output_names(table_path: Optional[Path], plot_path: Optional[Path]) ->
         raise UserError(f"--plot {plot_path}: use a {', '.join(PLOT_FORMATS)} file name")
 
 
-def read_reference(path: Path) -> Dict[str, float]:
-    """`--reference`: `{task: published primary score}`."""
-    reference = read_json(path)
-    if not isinstance(reference, dict) or not all(is_finite_number(v) for v in reference.values()):
-        raise UserError(f"--reference {path}: expected a JSON object {{task: score}} with numeric scores")
-    return reference
+def compare_with_reference(results: Mapping[str, Mapping[str, Dict[str, Any]]], reference: Reference) -> None:
+    """Add to every result entry where its primary score stands among the published ones (`comparison`)."""
+    check_overlap(reference, [task for tasks in results.values() for task in tasks])
+    for tasks in results.values():
+        for task, entry in tasks.items():
+            name = entry.get("primary_score")
+            entry["comparison"] = comparison(reference, task, entry.get(name, math.nan), score_maximizes(name))
+
+
+def score_maximizes(name: str) -> bool:
+    return available_scores[name](label_to_idx={}).maximize
+
+
+def module_summaries(results: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> Dict[str, Dict[str, Any]]:
+    """{module: mean normalized score and how many tasks it covers}, for results compared with a reference."""
+    return {module: mean_normalized({task: entry["comparison"] for task, entry in tasks.items()
+                                     if "comparison" in entry})
+            for module, tasks in results.items()}
 
 
 def primary_table(results: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> pd.DataFrame:
     """Rows: modules; columns: `task (score)`; values: each task's primary score, and beside it its
-    bootstrap interval where the results have one (`task (score) 95% CI`)."""
+    bootstrap interval where the results have one (`task (score) 95% CI`). Results compared with a
+    reference add each score's rank among the published ones and its normalized score, rows with the
+    best published score and model, and a column with each module's mean normalized score."""
     rows: Dict[str, Dict[str, Any]] = {}
+    best: Dict[str, Dict[str, Any]] = {}
     for module, tasks in results.items():
         for task, entry in tasks.items():
             name = entry.get("primary_score")
+            column = f"{task} ({name})"
             row = rows.setdefault(module, {})
-            row[f"{task} ({name})"] = entry.get(name, math.nan)
+            row[column] = entry.get(name, math.nan)
             if f"{name}_ci" in entry:
                 low, high = entry[f"{name}_ci"]
-                row[f"{task} ({name}) {entry['bootstrap']['confidence']:.0%} CI"] = f"[{low:.4f}, {high:.4f}]"
-    return pd.DataFrame.from_dict(rows, orient="index").sort_index(axis=0).sort_index(axis=1)
+                row[f"{column} {entry['bootstrap']['confidence']:.0%} CI"] = f"[{low:.4f}, {high:.4f}]"
+            if "seed_summary" in entry:
+                row[f"{column} {SEEDS_COLUMN}"] = seeds_cell(entry, name)
+            compared = entry.get("comparison")
+            if compared:
+                if "note" in compared:
+                    row[f"{column} rank"] = row[f"{column} normalized"] = compared["note"]
+                    continue
+                row[f"{column} rank"] = f"{compared['rank']} of {compared['of'] + 1}"
+                row[f"{column} normalized"] = compared["normalized"]
+                reference_name = compared["reference"]
+                best.setdefault(f"best published ({reference_name})", {})[column] = compared["best"]
+                best.setdefault(f"best published model ({reference_name})", {})[column] = compared["best_model"]
+    if best:
+        for module, summary in module_summaries(results).items():
+            rows[module][SUMMARY_COLUMN] = (f"{summary['mean_normalized']:.4f} ({summary['tasks']} tasks)"
+                                            if summary["tasks"] else "no published reference")
+    table = pd.DataFrame.from_dict(rows, orient="index").sort_index(axis=0).sort_index(axis=1)
+    if best:
+        table = pd.concat([table, pd.DataFrame.from_dict(best, orient="index")]).reindex(columns=table.columns)
+    return table
+
+
+def seeds_cell(entry: Mapping[str, Any], name: str) -> str:
+    """Mean ± std of the primary test score over the seeds (over every test fold's seeds for k-fold tasks)."""
+    summaries = [summary[f"test_{name}"] for summary in entry["seed_summary"].values() if f"test_{name}" in summary]
+    if not summaries:
+        return "-"
+    mean = sum(s["mean"] for s in summaries) / len(summaries)
+    std = sum(s["std"] for s in summaries) / len(summaries)
+    return f"{mean:.4f} ± {std:.4f}"
 
 
 def cost_table(results: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> pd.DataFrame:
@@ -90,37 +149,36 @@ def write_table(results: Mapping[str, Any], path: Path) -> None:
 
 
 def normalized_scores(results: Mapping[str, Mapping[str, Mapping[str, Any]]],
-                      reference: Optional[Mapping[str, float]] = None) -> pd.DataFrame:
-    """Primary scores relative to the best module per task (or to reference scores): 1 = as good."""
+                      reference: Optional[Reference] = None) -> pd.DataFrame:
+    """Primary scores relative to the best module per task, or with a reference to the best published
+    score (tasks without one are left out): 1 = as good."""
     rows = []
     for module, tasks in results.items():
         for task, entry in tasks.items():
             name = entry.get("primary_score")
             rows.append({"module": module, "task": task, "score": entry.get(name, math.nan),
-                         "maximize": available_scores[name](label_to_idx={}).maximize,
-                         "category": entry.get("category") or "other"})
+                         "maximize": score_maximizes(name), "category": entry.get("category") or "other"})
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
+    if reference is not None:
+        frame = frame[[reference.published(task) is not None for task in frame["task"]]].copy()
     normalized = []
     for row in frame.itertuples():
         if reference is not None:
-            base = reference.get(row.task, reference.get(row.task.split("-")[0]))
-            if base is None:
-                raise UserError(f"--reference has no score for task {row.task}")
+            published = reference.published(row.task)
+            base = (max if row.maximize else min)(published.values())
         else:
             others = frame.loc[frame["task"] == row.task, "score"]
             base = others.max() if row.maximize else others.min()
-        if row.maximize:
-            normalized.append(row.score / base if base else math.nan)
-        else:
-            normalized.append(base / row.score if row.score else math.nan)
+        normalized.append(normalized_score(row.score, base, row.maximize))
     frame["normalized"] = normalized
     return frame
 
 
-def write_plot(results: Mapping[str, Any], path: Path, reference: Optional[Mapping[str, float]] = None) -> None:
-    """Grouped bars of normalized primary scores, tasks grouped by category."""
+def write_plot(results: Mapping[str, Any], path: Path, reference: Optional[Reference] = None) -> None:
+    """Grouped bars of normalized primary scores, tasks grouped by category; with a reference, each
+    published model's normalized score as a faint marker."""
     check_output_names(None, path)
     import matplotlib
 
@@ -128,6 +186,11 @@ def write_plot(results: Mapping[str, Any], path: Path, reference: Optional[Mappi
     import matplotlib.pyplot as plt
 
     frame = normalized_scores(results, reference)
+    if frame.empty and reference is not None:
+        click.echo(f"note: no task has a score in --reference {reference.name}: the plot compares the modules "
+                   "with each other", err=True)
+        reference = None
+        frame = normalized_scores(results)
     if frame.empty:
         raise UserError("nothing to plot: no module has scored tasks")
     frame = frame.sort_values(["category", "task", "module"])
@@ -138,10 +201,18 @@ def write_plot(results: Mapping[str, Any], path: Path, reference: Optional[Mappi
     for m, module in enumerate(modules):
         values = [frame.loc[(frame["task"] == t) & (frame["module"] == module), "normalized"].mean() for t in tasks]
         axes.bar([i + m * width for i in range(len(tasks))], values, width, label=module)
+    if reference is not None:
+        for i, task in enumerate(tasks):
+            published = reference.published(task)
+            maximize = bool(frame.loc[frame["task"] == task, "maximize"].iloc[0])
+            base = (max if maximize else min)(published.values())
+            values = [normalized_score(v, base, maximize) for v in published.values()]
+            axes.scatter([i + 0.4 - width / 2] * len(values), values, s=12, color="gray", alpha=0.35, zorder=3,
+                         label=f"published ({reference.name})" if i == 0 else None)
     labels = [f"{frame.loc[frame['task'] == t, 'category'].iloc[0]}\n{t}" for t in tasks]
     axes.set_xticks([i + 0.4 - width / 2 for i in range(len(tasks))], labels, fontsize=8)
     axes.axhline(1.0, color="black", linewidth=0.8)
-    axes.set_ylabel("score relative to " + ("reference" if reference else "best module"))
+    axes.set_ylabel(f"score relative to the best in {reference.name}" if reference else "score relative to best module")
     axes.legend(fontsize=8)
     figure.tight_layout()
     with atomic_path(path, replace=True) as temporary:
@@ -150,10 +221,22 @@ def write_plot(results: Mapping[str, Any], path: Path, reference: Optional[Mappi
 
 
 def publish(results: Mapping[str, Any], output: Path, table_path: Optional[Path] = None,
-            plot_path: Optional[Path] = None, reference: Optional[Mapping[str, float]] = None) -> None:
-    """Write the results JSON (and table, plot), and print the score and cost tables."""
+            plot_path: Optional[Path] = None, reference: Optional[Reference] = None) -> None:
+    """Compare with the reference, write the results JSON (and table, plot), and print the score and cost
+    tables and each module's one-number summary."""
+    if reference is not None:
+        compare_with_reference(results, reference)
     write_json(output, results, indent=2)
     click.echo(to_markdown(primary_table(results)))
+    if any("seed_summary" in entry for tasks in results.values() for entry in tasks.values()):
+        click.echo(SEEDS_STATEMENT + "\n")
+    if reference is not None:
+        for module, summary in module_summaries(results).items():
+            if summary["tasks"]:
+                click.echo(f"{module}: mean normalized score {summary['mean_normalized']:.4f} over "
+                           f"{summary['tasks']} task(s) with a published score in {reference.name}")
+            else:
+                click.echo(f"{module}: no task with a published score in {reference.name}")
     costs = cost_table(results)
     if not costs.empty:
         click.echo(to_markdown(costs.set_index("module"), float_format="{:g}"))  # seconds already rounded

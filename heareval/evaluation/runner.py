@@ -9,7 +9,8 @@ import click
 
 from heareval.errors import UserError, report_user_errors
 from heareval.evaluation.chance import failures_below_chance
-from heareval.evaluation.report import check_output_names, publish, read_reference
+from heareval.evaluation.reference import HEAR2021, resolve_reference, result_task_names
+from heareval.evaluation.report import check_output_names, publish
 from heareval.evaluation.task_evaluation import evaluate_task, has_predictions
 from heareval.score import available_scores
 from heareval.taskformat import is_task_dir, load_task_metadata
@@ -77,8 +78,10 @@ def applies(score_name: str, task_dir: Path) -> bool:
               help="Write a module x task table of primary scores (.md or .csv).")
 @click.option("--plot", "plot_path", default=None, type=click.Path(path_type=Path),
               help="Write a PNG of scores normalized per task.")
-@click.option("--reference", "reference_path", default=None, type=click.Path(path_type=Path),
-              help="JSON {task: published score} to normalize the plot by (default: the best module).")
+@click.option("--reference", "reference_option", default=None, metavar=f"{HEAR2021}|none|FILE",
+              help=f"Published scores to compare with: {HEAR2021} (the HEAR leaderboard; the default when every "
+              "task is a HEAR task), none, or a JSON file {task: score}. The table adds the best published score "
+              "and model, the rank and the normalized score; the plot normalizes by the best published score.")
 @click.option("--bootstrap", default=0, show_default=True, type=click.IntRange(min=0),
               help="Resamples of the test items for each score's confidence interval (0: none; 1000 is usual).")
 @click.option("--confidence", default=0.95, show_default=True,
@@ -89,13 +92,15 @@ def applies(score_name: str, task_dir: Path) -> bool:
               help="Exit non-zero if a primary score is not clearly better than chance.")
 @report_user_errors
 def main(modules: Sequence[str], embeddings_dir: str, task: str, output: str, extra_scores: str,
-         table_path: Optional[Path], plot_path: Optional[Path], reference_path: Optional[Path], bootstrap: int,
+         table_path: Optional[Path], plot_path: Optional[Path], reference_option: Optional[str], bootstrap: int,
          confidence: float, strict: bool, require_above_chance: bool) -> None:
     """Score the stored test predictions of MODULES (default: every module in --embeddings-dir)."""
     extra = [s.strip() for s in extra_scores.split(",") if s.strip()]
     check_output_names(table_path, plot_path)
-    reference = read_reference(reference_path) if reference_path else None
+    if reference_option not in (None, HEAR2021, "none"):
+        resolve_reference(reference_option, [])  # a bad file is refused before any scoring
     results = evaluate(modules, embeddings_dir, task, extra, strict, bootstrap, confidence)
+    reference = resolve_reference(reference_option, result_task_names(results))
     publish(results, Path(output), table_path, plot_path, reference)
     if require_above_chance:
         problems = failures_below_chance(results, Path(embeddings_dir))

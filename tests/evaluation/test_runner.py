@@ -13,6 +13,7 @@ import pytest
 from sklearn.metrics import accuracy_score
 
 from heareval.errors import UserError
+from heareval.evaluation.reference import Reference
 from heareval.evaluation.report import cost_table, normalized_scores, primary_table, to_markdown
 from heareval.evaluation.runner import evaluate
 from heareval.predictions.train import task_predictions
@@ -121,7 +122,8 @@ def test_plot_normalization_by_best_module_or_reference():
     frame = normalized_scores(results).set_index(["module", "task"])["normalized"]
     assert frame[("a", "t1")] == 1.0 and frame[("b", "t1")] == 0.5
     assert frame[("a", "t2")] == 1.0 and frame[("b", "t2")] == 0.5, "error rates: lower is better"
-    frame = normalized_scores(results, reference={"t1": 1.0, "t2": 0.2}).set_index(["module", "task"])["normalized"]
+    reference = Reference("r.json", {"t1": {"reference": 1.0}, "t2": {"reference": 0.2}}, {})
+    frame = normalized_scores(results, reference).set_index(["module", "task"])["normalized"]
     assert frame[("a", "t1")] == 0.5 and frame[("a", "t2")] == 0.5
 
 
