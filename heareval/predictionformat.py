@@ -3,6 +3,7 @@ embedding task folder, its completion marker, and which splits each training run
 predictions stage, read by the evaluation stage (without importing Lightning)."""
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Dict, List
 
 from heareval.errors import UserError
@@ -13,6 +14,21 @@ BEST_MODEL_CONFIG = "test.best-model-config.json"
 GRID_POINTS = "grid-points.json"
 COST = "cost.predictions.json"
 LOGS = "logs"
+
+# The probes that train on a task's embeddings. The MLP's outputs are the task folder's own files, as the
+# original kit wrote them; each other probe writes the same files into probes/<probe>/ of the task folder.
+MLP = "mlp"
+PROBES = (MLP, "linear", "knn")
+PROBES_DIR = "probes"
+
+
+def probe_dir(task_dir: Path, probe: str) -> Path:
+    return task_dir if probe == MLP else task_dir / PROBES_DIR / probe
+
+
+def result_key(module: str, probe: str) -> str:
+    """How results name a module's scores from one probe: the module for the MLP, `module/probe` else."""
+    return module if probe == MLP else f"{module}/{probe}"
 
 
 def predictions_file(test_split: str) -> str:

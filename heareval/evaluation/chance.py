@@ -7,11 +7,11 @@ from typing import Any, Dict, List, Tuple
 import numpy as np
 
 from heareval.evaluation.task_evaluation import read_predictions
-from heareval.predictionformat import arrangements, predictions_file
+from heareval.predictionformat import MLP, arrangements, predictions_file, probe_dir
 from heareval.taskformat import label_vocabulary, load_task_metadata
 
 
-def chance_level(score: str, task_dir: Path) -> Tuple[float, bool]:
+def chance_level(score: str, task_dir: Path, probe: str = MLP) -> Tuple[float, bool]:
     """(chance value, maximize): what a guess without listening gets."""
     vocabulary = label_vocabulary(task_dir)
     n_labels = len(vocabulary)
@@ -25,7 +25,8 @@ def chance_level(score: str, task_dir: Path) -> Tuple[float, bool]:
         return 0.0, True
     if score == "mAP":
         tests = [arrangement.test for arrangement in arrangements(load_task_metadata(task_dir))]
-        targets = [read_predictions(task_dir / predictions_file(test), vocabulary)["targets"] for test in tests]
+        outputs = probe_dir(task_dir, probe)
+        targets = [read_predictions(outputs / predictions_file(test), vocabulary)["targets"] for test in tests]
         return float(np.mean([t.mean() for t in targets])), True  # each fold's, averaged as its scores are
     if score == "segment_1s_er":
         return 1.0, False  # predicting nothing deletes every reference: error rate 1
@@ -47,7 +48,8 @@ def failures_below_chance(results: Dict[str, Dict[str, Dict[str, Any]]], embeddi
     for module, tasks in results.items():
         for task, entry in tasks.items():
             name = entry["primary_score"]
-            chance, maximize = chance_level(name, embeddings_dir / module / task)
+            module_name = module[:-len(entry["probe"]) - 1] if entry.get("probe", MLP) != MLP else module
+            chance, maximize = chance_level(name, embeddings_dir / module_name / task, entry.get("probe", MLP))
             if not clearly_above_chance(entry[name], chance, maximize):
                 problems.append(f"{module}/{task}: {name} {entry[name]:.4f} is not clearly "
                                 f"{'above' if maximize else 'below'} chance ({chance:.4f})")

@@ -12,6 +12,7 @@ from heareval.evaluation.chance import failures_below_chance
 from heareval.evaluation.reference import HEAR2021, resolve_reference, result_task_names
 from heareval.evaluation.report import check_output_names, publish
 from heareval.evaluation.task_evaluation import evaluate_task, has_predictions
+from heareval.predictionformat import PROBES, result_key
 from heareval.score import available_scores
 from heareval.taskformat import is_task_dir, load_task_metadata
 
@@ -35,8 +36,8 @@ def module_dirs(embeddings_dir: Path, modules: Sequence[str]) -> List[Path]:
 def evaluate(modules: Sequence[str] = (), embeddings_dir: str = "embeddings", task: str = "all",
              extra_scores: Sequence[str] = (), strict: bool = False, bootstrap: int = 0,
              confidence: float = 0.95) -> Dict[str, Dict[str, Any]]:
-    """{module: {task: {score: value, ...}}} over modules and tasks that have stored predictions; with
-    `bootstrap` resamples, each score's confidence interval too."""
+    """{module: {task: {score: value, ...}}} over modules and tasks that have stored predictions (a probe
+    other than the MLP as `module/probe`); with `bootstrap` resamples, each score's confidence interval too."""
     for name in extra_scores:
         if name not in available_scores:
             raise UserError(f"unknown score {name!r}; valid scores: {', '.join(available_scores)}")
@@ -46,7 +47,8 @@ def evaluate(modules: Sequence[str] = (), embeddings_dir: str = "embeddings", ta
         if task != "all":
             tasks = [p for p in tasks if task in (p.name, load_task_metadata(p)["task_name"])]
         for task_dir in tasks:
-            if not has_predictions(task_dir):
+            probes = [probe for probe in PROBES if has_predictions(task_dir, probe)]
+            if not probes:
                 message = f"{module_dir.name}/{task_dir.name}: no stored predictions (run the predictions runner)"
                 if strict:
                     raise UserError(message)
@@ -56,8 +58,9 @@ def evaluate(modules: Sequence[str] = (), embeddings_dir: str = "embeddings", ta
             skipped = sorted(set(extra_scores) - set(extra))
             if skipped:
                 click.echo(f"note: {', '.join(skipped)} do not apply to {task_dir.name}", err=True)
-            scores = evaluate_task(task_dir, extra, bootstrap, confidence)
-            results.setdefault(module_dir.name, {})[task_dir.name] = scores
+            for probe in probes:
+                scores = evaluate_task(task_dir, extra, bootstrap, confidence, probe)
+                results.setdefault(result_key(module_dir.name, probe), {})[task_dir.name] = scores
     if not results:
         raise UserError(f"no stored predictions found in {embeddings_dir}")
     return results

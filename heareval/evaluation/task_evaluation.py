@@ -12,7 +12,15 @@ from heareval import embeddingformat, predictionformat
 from heareval.errors import UserError
 from heareval.evaluation.bootstrap import percentile_intervals
 from heareval.event_metrics import Events
-from heareval.predictionformat import DONE_MARKER, SCORES, arrangements, events_file, predictions_file
+from heareval.predictionformat import (
+    DONE_MARKER,
+    MLP,
+    SCORES,
+    arrangements,
+    events_file,
+    predictions_file,
+    probe_dir,
+)
 from heareval.score import (
     EVENT,
     SCENE,
@@ -26,8 +34,8 @@ from heareval.score import (
 from heareval.taskformat import label_vocabulary, load_task_metadata, read_events, read_json
 
 
-def has_predictions(task_dir: Path) -> bool:
-    return (task_dir / DONE_MARKER).is_file()
+def has_predictions(task_dir: Path, probe: str = MLP) -> bool:
+    return (probe_dir(task_dir, probe) / DONE_MARKER).is_file()
 
 
 def read_predictions(path: Path, vocabulary: Sequence[str]) -> Dict[str, np.ndarray]:
@@ -108,14 +116,16 @@ class SplitPredictions:
 
 
 def read_split_predictions(task_dir: Path, split: str, metadata: Dict[str, Any],
-                           vocabulary: Sequence[str]) -> SplitPredictions:
-    """A test split's stored predictions (and for an event task its events and reference), checked."""
-    path = task_dir / predictions_file(split)
+                           vocabulary: Sequence[str], outputs: Optional[Path] = None) -> SplitPredictions:
+    """A test split's stored predictions (and for an event task its events and reference), checked;
+    `outputs`: the predictions folder, when not the task folder itself (the probes')."""
+    outputs = outputs or task_dir
+    path = outputs / predictions_file(split)
     arrays = read_predictions(path, vocabulary)
     if metadata["embedding_type"] != "event":
         return SplitPredictions(arrays)
     reference = read_events(task_dir / f"{split}.json", vocabulary)
-    events_path = task_dir / events_file(split)
+    events_path = outputs / events_file(split)
     events = read_events(events_path, vocabulary)
     frames = frame_scores(arrays, path)
     for source, files in ((events_path, set(events)), (path, set(frames))):
@@ -192,9 +202,11 @@ def confidence_intervals(splits: Sequence[SplitPredictions], scores: Sequence[Sc
 
 
 def evaluate_task(task_dir: Path, extra_scores: Sequence[str] = (), bootstrap: int = 0,
-                  confidence: float = 0.95) -> Dict[str, Any]:
-    """{score: value} for trainvaltest tasks; for k-fold tasks the fold mean, `<score>_std` and `folds`.
-    With `bootstrap` resamples, also `<score>_ci` intervals at the `confidence` level."""
+                  confidence: float = 0.95, probe: str = MLP) -> Dict[str, Any]:
+    """{score: value} of one probe's predictions (the MLP's by default) for trainvaltest tasks; for k-fold
+    tasks the fold mean, `<score>_std` and `folds`. With `bootstrap` resamples, also `<score>_ci` intervals at
+    the `confidence` level."""
+    outputs = probe_dir(task_dir, probe)
     metadata = load_task_metadata(task_dir)
     vocabulary = label_vocabulary(task_dir)
     label_to_idx = {label: i for i, label in enumerate(vocabulary)}
@@ -202,7 +214,7 @@ def evaluate_task(task_dir: Path, extra_scores: Sequence[str] = (), bootstrap: i
     scores = task_scores(task_dir, names, metadata, label_to_idx)
     duration = metadata.get("sample_duration")
     tests = [a.test for a in arrangements(metadata)]
-    data = {split: read_split_predictions(task_dir, split, metadata, vocabulary) for split in tests}
+    data = {split: read_split_predictions(task_dir, split, metadata, vocabulary, outputs) for split in tests}
     per_split = {split: split_scores(data[split], scores, duration) for split in tests}
     if len(tests) == 1:
         result: Dict[str, Any] = dict(per_split[tests[0]])
@@ -217,16 +229,17 @@ def evaluate_task(task_dir: Path, extra_scores: Sequence[str] = (), bootstrap: i
                                            f"{task_dir.name} bootstrap"))
         result["bootstrap"] = {"resamples": bootstrap, "confidence": confidence,
                                "drawn": "files" if metadata["embedding_type"] == "event" else "rows"}
-    scores_file = task_dir / SCORES
+    scores_file = outputs / SCORES
     report = read_json(scores_file) if scores_file.is_file() else {}
     seed_summary = {t: report[t]["seed_summary"] for t in tests if "seed_summary" in report.get(t, {})}
     if seed_summary:
         result["seed_summary"] = seed_summary
-    cost = {stage: read_json(task_dir / name) for stage, name in (("embeddings", embeddingformat.COST),
-                                                                  ("predictions", predictionformat.COST))
-            if (task_dir / name).is_file()}
+    cost = {stage: read_json(folder / name) for stage, folder, name in (
+        ("embeddings", task_dir, embeddingformat.COST), ("predictions", outputs, predictionformat.COST))
+            if (folder / name).is_file()}
     if cost:
         result["cost"] = cost
     result["primary_score"] = names[0] if names else None
     result["category"] = metadata.get("category")
+    result["probe"] = probe
     return result

@@ -11,7 +11,7 @@ from tqdm import tqdm
 from heareval.collector import collector_paused
 from heareval.embeddingformat import check_complete
 from heareval.errors import UserError, report_user_errors
-from heareval.predictionformat import DONE_MARKER
+from heareval.predictionformat import DONE_MARKER, MLP, PROBES, probe_dir
 from heareval.predictions.grid import GRIDS
 from heareval.predictions.workers import configure_logging, predict_in_workers, worker_devices
 from heareval.taskformat import is_task_dir, load_task_metadata
@@ -58,8 +58,11 @@ def run_predictions(targets: Sequence[str], embeddings_dir: str = "embeddings", 
                     gpus: Optional[List[int]] = None, grid: str = "default", grid_points: int = 8, seed: int = 42,
                     deterministic: bool = True, in_memory: bool = True, seeds: int = 1,
                     search_every_fold: bool = False, model_label: str = "", jobs: int = 1,
-                    stop_on_nan_score: bool = False) -> List[Path]:
-    """Train every task of `targets`: one at a time, or `jobs` at a time on each device (several GPUs: each)."""
+                    stop_on_nan_score: bool = False, probe: str = MLP) -> List[Path]:
+    """Train every task of `targets`: one at a time, or `jobs` at a time on each device (several GPUs: each).
+    The linear and knn probes fit on the CPU in seconds, one task at a time."""
+    if probe not in PROBES:
+        raise UserError(f"unknown probe {probe!r}; probes: {', '.join(PROBES)}")
     task_dirs = embedding_task_dirs(targets, embeddings_dir, task)
     for task_dir in task_dirs:
         check_complete(task_dir)
@@ -69,13 +72,17 @@ def run_predictions(targets: Sequence[str], embeddings_dir: str = "embeddings", 
                    stop_on_nan_score=stop_on_nan_score)
     todo = []
     for task_dir in task_dirs:
-        if (task_dir / DONE_MARKER).is_file():
-            click.echo(f"skipped (done): {task_dir}", err=True)
+        if (probe_dir(task_dir, probe) / DONE_MARKER).is_file():
+            click.echo(f"skipped (done): {probe_dir(task_dir, probe)}", err=True)
         else:
             todo.append(task_dir)
     if not todo:
         return task_dirs
-    if len(devices) > 1 and len(todo) > 1:
+    if probe != MLP:
+        with collector_paused():
+            from heareval.predictions.probes import probe_predictions
+        finished = ((task_dir, probe_predictions(task_dir, probe, seed)) for task_dir in todo)
+    elif len(devices) > 1 and len(todo) > 1:
         devices = devices[:len(todo)]
         finished = tqdm(predict_in_workers(todo, devices, options), total=len(todo), unit="task",
                         desc=f"tasks, {len(devices)} at once")
@@ -88,7 +95,7 @@ def run_predictions(targets: Sequence[str], embeddings_dir: str = "embeddings", 
             continue
         folds = [k for k in report if isinstance(report[k], dict) and "test_score" in report[k]]
         scores = ", ".join(f"{k}: {report[k]['test_score']:.4f}" for k in folds)
-        tqdm.write(f"{task_dir}: test score {scores}", file=sys.stderr)
+        tqdm.write(f"{probe_dir(task_dir, probe)}: test score {scores}", file=sys.stderr)
     return task_dirs
 
 
@@ -98,6 +105,9 @@ def run_predictions(targets: Sequence[str], embeddings_dir: str = "embeddings", 
 @click.option("--task", default="all", show_default=True, help="A task name or folder name, or all.")
 @click.option("--gpus", default=None, help="An int (how many GPUs; 0 = CPU) or a JSON list of ids "
               "(default: one GPU if there is one, else CPU).")
+@click.option("--probe", type=click.Choice(PROBES), default=MLP, show_default=True,
+              help="mlp: the original's MLP grid search; linear: logistic regression, its L2 strength chosen on "
+              "validation; knn: cosine 10-nearest neighbours (scene tasks). Other probes write to probes/<probe>/.")
 @click.option("--grid", type=click.Choice(sorted(GRIDS)), default="default", show_default=True)
 @click.option("--grid-points", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
@@ -114,13 +124,13 @@ def run_predictions(targets: Sequence[str], embeddings_dir: str = "embeddings", 
               "as the original kit did; by default it counts as the worst score and patience decides.")
 @click.option("--model", "model_path", default="", help="Accepted as the original kit writes it; only labels the run.")
 @report_user_errors
-def main(targets: Sequence[str], embeddings_dir: str, task: str, gpus: Optional[str], grid: str, grid_points: int,
-         seed: int, seeds: int, deterministic: bool, in_memory: bool, jobs: int, search_every_fold: bool,
-         stop_on_nan_score: bool, model_path: str) -> None:
+def main(targets: Sequence[str], embeddings_dir: str, task: str, gpus: Optional[str], probe: str, grid: str,
+         grid_points: int, seed: int, seeds: int, deterministic: bool, in_memory: bool, jobs: int,
+         search_every_fold: bool, stop_on_nan_score: bool, model_path: str) -> None:
     """Train shallow predictors on the embeddings of TARGETS (module names or embedding task folders)."""
     configure_logging()
     run_predictions(targets, embeddings_dir, task, parse_gpus(gpus), grid, grid_points, seed, deterministic,
-                    in_memory, seeds, search_every_fold, model_path, jobs, stop_on_nan_score)
+                    in_memory, seeds, search_every_fold, model_path, jobs, stop_on_nan_score, probe)
 
 
 if __name__ == "__main__":

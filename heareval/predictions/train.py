@@ -194,13 +194,21 @@ def test_scores(setup: Setup, result: FitResult, test: SplitData, reference: Opt
     """(every task score on the test split and its loss, the stored predictions)."""
     logits = predict_logits(result.model, as_inputs(test, setup), setup.device)
     probabilities = as_probabilities(logits, setup.multiclass).numpy()
-    scores: Dict[str, Any] = {"test_loss": float(loss_function(setup.multiclass)(
-        logits, as_targets(test, setup.multiclass, torch.device("cpu"))))}
+    loss = float(loss_function(setup.multiclass)(logits, as_targets(test, setup.multiclass, torch.device("cpu"))))
+    scores, stored = score_probabilities(setup, probabilities, test, reference, result.details)
+    return {"test_loss": loss, **scores}, stored
+
+
+def score_probabilities(setup: Setup, probabilities: np.ndarray, test: SplitData,
+                        reference: Optional[Dict[str, Any]], details: Dict[str, Any]
+                        ) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """(every task score of test probabilities, the stored predictions); event tasks use the post-processing
+    chosen on validation (`details`)."""
+    scores: Dict[str, Any] = {}
     stored: Dict[str, Any] = {"probabilities": probabilities, "targets": test.targets}
     if setup.is_event:
         frames = file_frames(test.filenames, test.timestamps)
-        events = predicted_events(probabilities, frames, test.timestamps, setup.labels,
-                                  result.details["postprocessing"])
+        events = predicted_events(probabilities, frames, test.timestamps, setup.labels, details["postprocessing"])
         stored.update(events=events, filenames=np.array(test.filenames), timestamps=test.timestamps)
         predictions, targets = events, reference
     else:
@@ -394,10 +402,8 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
             report.setdefault("postprocessing", sorted(first.details.get("postprocessing", {}).items()))
             report["hparams"] = {k: v for k, v in best_hp.items()}
         report.update(fold_reports)
-        if len(layout) > 1:  # the original's keys: every test score, the loss, validation score, epoch, time
-            keys = [k for k, v in fold_reports[layout[0].name].items() if isinstance(v, (int, float))]
-            over_folds = {k: defined_mean_and_std([fold_reports[a.name][k] for a in layout]) for k in keys}
-            report["aggregated_scores"] = {f"{k}_{stat}": over_folds[k][stat] for k in keys for stat in ("mean", "std")}
+        if len(layout) > 1:
+            report["aggregated_scores"] = aggregated_scores([fold_reports[a.name] for a in layout])
         write_json(out / SCORES, report)
         write_json(out / BEST_MODEL_CONFIG, best_hp)
         write_json(out / GRID_POINTS, grid_records)
@@ -415,6 +421,13 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
                                         "stop_on_nan_score": stop_on_nan_score,
                                         "gpu_max_mem": cost["peak_gpu_memory_mb"]})
     return report
+
+
+def aggregated_scores(fold_reports: List[Dict[str, Any]]) -> Dict[str, float]:
+    """k-fold tasks, the original's keys: mean and std over folds of every numeric fold value."""
+    keys = [k for k, v in fold_reports[0].items() if isinstance(v, (int, float))]
+    over_folds = {k: defined_mean_and_std([report[k] for report in fold_reports]) for k in keys}
+    return {f"{k}_{stat}": over_folds[k][stat] for k in keys for stat in ("mean", "std")}
 
 
 def select_best(results: List[FitResult], maximize: bool) -> FitResult:

@@ -170,3 +170,13 @@ def test_table_and_plot_go_into_new_folders(tmp_path):
     assert (tmp_path / "out" / "t.md").read_text().startswith("| module |")
     assert (tmp_path / "out" / "figures" / "p.svg").read_text().lstrip().startswith("<?xml")
     assert sorted(p.name for p in (tmp_path / "out").rglob("*")) == ["figures", "p.svg", "t.md"], "no leftovers"
+
+
+def test_table_shows_the_seed_spread_beside_the_bootstrap_interval():
+    entry = {"primary_score": "top1_acc", "top1_acc": 0.9, "top1_acc_ci": [0.85, 0.95],
+             "bootstrap": {"resamples": 100, "confidence": 0.95, "drawn": "rows"},
+             "seed_summary": {"fold00": {"test_top1_acc": {"mean": 0.90, "std": 0.02}},
+                              "fold01": {"test_top1_acc": {"mean": 0.80, "std": 0.04}}}}
+    table = primary_table({"a": {"t": entry}})
+    assert table.loc["a", "t (top1_acc) seeds mean ± std"] == "0.8500 ± 0.0300", "fold means of mean and std"
+    assert table.loc["a", "t (top1_acc) 95% CI"] == "[0.8500, 0.9500]"
