@@ -78,7 +78,19 @@ def embedding_matrix(task_dir: Path, split: str, in_memory: bool) -> np.ndarray:
         if not np.isfinite(block).all():
             bad = int(np.argmax(~np.isfinite(block).all(axis=1)))
             raise UserError(f"{matrix_path}: embedding row {start + bad} contains NaN or Inf")
+        if not in_memory:
+            release_pages(matrix)
     return matrix
+
+
+def release_pages(matrix: Any) -> None:
+    """Let the pages read so far of a memmap (or of every memmap under StackedRows) leave this process's
+    resident memory: they are read from the file again if needed, so a pass over a file larger than memory
+    holds one chunk at a time."""
+    for part in getattr(matrix, "parts", [matrix]):
+        mapping = getattr(part, "_mmap", None)
+        if mapping is not None and hasattr(mmap, "MADV_DONTNEED"):
+            mapping.madvise(mmap.MADV_DONTNEED)
 
 
 def multi_hot(row_labels: List[List[Any]], vocabulary: List[str], source: Path) -> np.ndarray:

@@ -27,7 +27,7 @@ from heareval.predictionformat import (
     arrangements,
     probe_dir,
 )
-from heareval.predictions.data import SplitData, concatenate, load_split
+from heareval.predictions.data import SplitData, concatenate, load_split, release_pages
 from heareval.predictions.grid import GRIDS
 from heareval.predictions.train import (
     Setup,
@@ -46,7 +46,7 @@ LINEAR_INVERSE_L2 = (0.01, 0.1, 1.0, 10.0)  # scikit-learn's C: the L2 strengths
 LINEAR_MAX_ITERATIONS = 1000
 KNN_NEIGHBOURS = 10  # as X-ARES
 KNN_QUERY_BLOCK = 512  # queries compared with every training row at once: a block of similarities stays small
-STANDARDIZE_CHUNK = 16384  # rows standardized at a time, so a memmapped training set is never copied twice
+STANDARDIZE_CHUNK = 4096  # rows standardized at a time, so a memmapped training set is never held twice
 
 
 def standardization(train: Any) -> Tuple[np.ndarray, np.ndarray]:
@@ -57,6 +57,7 @@ def standardization(train: Any) -> Tuple[np.ndarray, np.ndarray]:
         chunk = np.asarray(train[start:start + STANDARDIZE_CHUNK], dtype=np.float64)
         total += chunk.sum(axis=0)
         squares += np.square(chunk).sum(axis=0)
+        release_pages(train)
     mean = total / len(train)
     std = np.sqrt(np.maximum(squares / len(train) - np.square(mean), 0.0))
     return mean, np.where(std > 0, std, 1.0)
@@ -70,18 +71,20 @@ def standardized(rows: Any, mean: np.ndarray, std: np.ndarray, unit_length: bool
         if unit_length:
             chunk /= np.maximum(np.linalg.norm(chunk, axis=1, keepdims=True), 1e-12)
         out[start:start + len(chunk)] = chunk
+        release_pages(rows)
     return out
 
 
 def cosine_neighbours(train_unit: np.ndarray, queries_unit: np.ndarray, k: int) -> np.ndarray:
     """Indices of each query's k most cosine-similar training rows, most similar first; rows of unit length.
     Compared a block of queries at a time, so memory grows with the block, not with the queries."""
+    import torch  # its top-k keeps k per row where numpy's argpartition would index the whole block
+
+    train = torch.from_numpy(train_unit)
     found = np.empty((len(queries_unit), k), dtype=np.int64)
     for start in range(0, len(queries_unit), KNN_QUERY_BLOCK):
-        similarity = queries_unit[start:start + KNN_QUERY_BLOCK] @ train_unit.T
-        nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
-        order = np.argsort(-np.take_along_axis(similarity, nearest, axis=1), axis=1, kind="stable")
-        found[start:start + len(nearest)] = np.take_along_axis(nearest, order, axis=1)
+        similarity = torch.from_numpy(queries_unit[start:start + KNN_QUERY_BLOCK]) @ train.T
+        found[start:start + len(similarity)] = torch.topk(similarity, k, dim=1, sorted=True).indices.numpy()
     return found
 
 
