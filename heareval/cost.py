@@ -7,8 +7,6 @@ import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional
 
-import torch
-
 from heareval.atomic import write_json
 
 
@@ -57,9 +55,13 @@ def measure_cost(stage: str, path: Optional[Path] = None, device: str = "cpu") -
     """Measure the block; the yielded dict is filled in at its end (and written to `path` if given)."""
     report: Dict[str, Any] = {"stage": stage}
     _reset_peak_rss()
-    cuda = device.startswith("cuda") and torch.cuda.is_available()
-    if cuda:
-        torch.cuda.reset_peak_memory_stats()
+    cuda = device.startswith("cuda")
+    if cuda:  # imported only here: the CPU-only probes then start without torch
+        import torch
+
+        cuda = torch.cuda.is_available()
+        if cuda:
+            torch.cuda.reset_peak_memory_stats()
     tracker = _energy_tracker()
     wall, cpu = time.perf_counter(), _cpu_seconds()
     yield report

@@ -13,12 +13,12 @@ from torch.nn import functional as F
 from heareval.predictions.grid import GridPoint
 from heareval.predictions.model import (
     FUSE_BELOW,
-    Validator,
     as_probabilities,
     build_network,
     device_chunks,
     loss_function,
 )
+from heareval.predictions.setup import Validator
 from heareval.score import is_better
 
 

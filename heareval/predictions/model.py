@@ -1,16 +1,13 @@
 """The shallow downstream predictor: fully connected networks, their batches and outputs, and which grid
 points train side by side (the Lightning module that trains them is bundle.py)."""
 
-from typing import Any, Callable, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
 import numpy as np
 import torch
 from torch import nn
 
 from heareval.predictions.grid import GridPoint
-
-# A validator maps validation probabilities to (score, details such as the chosen post-processing).
-Validator = Callable[[np.ndarray], Tuple[float, Dict[str, Any]]]
 
 INITIALIZERS = {"xavier_uniform": nn.init.xavier_uniform_, "xavier_normal": nn.init.xavier_normal_}
 NORMS = {"batchnorm": nn.BatchNorm1d, "layernorm": nn.LayerNorm, "none": None}

@@ -10,7 +10,6 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.multiclass import OneVsRestClassifier
 from tqdm import tqdm
 
 from heareval.atomic import atomic_path, write_json
@@ -29,7 +28,7 @@ from heareval.predictionformat import (
 )
 from heareval.predictions.data import SplitData, concatenate, load_split, release_pages
 from heareval.predictions.grid import GRIDS
-from heareval.predictions.train import (
+from heareval.predictions.setup import (
     Setup,
     aggregated_scores,
     make_validator,
@@ -93,25 +92,40 @@ def knn_probabilities(train_targets: np.ndarray, neighbours: np.ndarray) -> np.n
     return train_targets[neighbours].mean(axis=1).astype(np.float32)
 
 
-def fit_linear(x: np.ndarray, targets: np.ndarray, multiclass: bool, inverse_l2: float, seed: int) -> Any:
-    """Multiclass: one softmax regression; multilabel: a sigmoid regression per label."""
-    model = LogisticRegression(C=inverse_l2, max_iter=LINEAR_MAX_ITERATIONS, random_state=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.filterwarnings("ignore", message=".*Label not .* is present in all training examples.*")
-        if multiclass:
-            return model.fit(x, targets.argmax(axis=1))
-        return OneVsRestClassifier(model).fit(x, targets)
+class LinearHead:
+    """Logistic regression at each L2 strength of a path: multiclass, one softmax regression fitted afresh;
+    multilabel, a sigmoid regression per label (as scikit-learn's OneVsRestClassifier), each warm-started
+    from its fit at the previous strength, which reaches the same optimum within the solver's tolerance in
+    a fraction of the iterations. A label that is constant in training predicts that constant."""
 
+    def __init__(self, targets: np.ndarray, multiclass: bool, seed: int) -> None:
+        self.targets, self.multiclass, self.seed = targets, multiclass, seed
+        self.constant = None if multiclass else {j: float(targets[0, j]) for j in range(targets.shape[1])
+                                                  if targets[:, j].min() == targets[:, j].max()}
+        labels = 1 if multiclass else targets.shape[1]
+        self.models = [LogisticRegression(max_iter=LINEAR_MAX_ITERATIONS, random_state=seed,
+                                          warm_start=not multiclass) for _ in range(labels)]
 
-def linear_probabilities(model: Any, x: np.ndarray, targets_shape: Tuple[int, int], multiclass: bool) -> np.ndarray:
-    """(rows, labels) probabilities; a multiclass model that saw only some classes gives the others 0."""
-    probabilities = model.predict_proba(x)
-    if multiclass and probabilities.shape[1] != targets_shape[1]:
-        full = np.zeros((len(x), targets_shape[1]))
-        full[:, model.classes_] = probabilities
-        probabilities = full
-    return probabilities.astype(np.float32)
+    def fit(self, x: np.ndarray, inverse_l2: float) -> "LinearHead":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            if self.multiclass:
+                self.models[0].set_params(C=inverse_l2).fit(x, self.targets.argmax(axis=1))
+            for j, model in enumerate(self.models if not self.multiclass else []):
+                if j not in self.constant:
+                    model.set_params(C=inverse_l2).fit(x, self.targets[:, j])
+        return self
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        """(rows, labels); a multiclass model that saw only some classes gives the others 0."""
+        if self.multiclass:
+            model = self.models[0]
+            out = np.zeros((len(x), self.targets.shape[1]))
+            out[:, model.classes_] = model.predict_proba(x)
+            return out.astype(np.float32)
+        columns = [np.full(len(x), self.constant[j]) if j in self.constant else model.predict_proba(x)[:, 1]
+                   for j, model in enumerate(self.models)]
+        return np.stack(columns, axis=1).astype(np.float32)
 
 
 def probe_setup(task_dir: Path, metadata: Dict[str, Any], labels: List[str]) -> Setup:
@@ -134,16 +148,17 @@ def run_linear(setup: Setup, train: SplitData, valid: SplitData, test: SplitData
     x_train = standardized(train.embeddings, mean, std)
     x_valid, x_test = standardized(valid.embeddings, mean, std), standardized(test.embeddings, mean, std)
     validate = make_validator(setup, valid, references.get("valid"))
-    best: Optional[Tuple[Any, float, Dict[str, Any]]] = None
+    head = LinearHead(train.targets, setup.multiclass, seed)
+    best: Optional[Tuple[np.ndarray, float, Dict[str, Any]]] = None
     records = []
-    for inverse_l2 in LINEAR_INVERSE_L2:
-        model = fit_linear(x_train, train.targets, setup.multiclass, inverse_l2, seed)
-        score, details = validate(linear_probabilities(model, x_valid, valid.targets.shape, setup.multiclass))
+    for inverse_l2 in LINEAR_INVERSE_L2:  # weakest regularization last: each warm start moves a little
+        head.fit(x_train, inverse_l2)
+        score, details = validate(head.probabilities(x_valid))
         records.append({"C": inverse_l2, "validation_score": score, **details})
         if best is None or is_better(score, best[1], setup.primary.maximize):
-            best = (model, score, {"C": inverse_l2, **details})
-    model, score, chosen = best
-    return linear_probabilities(model, x_test, test.targets.shape, setup.multiclass), score, chosen, records
+            best = (head.probabilities(x_test), score, {"C": inverse_l2, **details})
+    probabilities, score, chosen = best
+    return probabilities, score, chosen, records
 
 
 def run_knn(setup: Setup, train: SplitData, valid: SplitData, test: SplitData, references: Dict[str, Any],

@@ -7,7 +7,7 @@ import math
 import shutil
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -31,88 +31,36 @@ from heareval.predictionformat import (
     OUTPUT_PATTERNS,
     SCORES,
     arrangements,
-    events_file,
-    predictions_file,
 )
 from heareval.predictions.bundle import PredictorBundle
 from heareval.predictions.data import SplitData, concatenate, fold_buffer, load_split
 from heareval.predictions.grid import (
     GRIDS,
-    GridError,
     GridPoint,
     first_with_same_training,
-    postprocessing_options,
     sample_grid,
-    task_grid,
-    unknown_evaluation_params,
 )
 from heareval.predictions.memory import MemoryLedger, why_not_in_memory
 from heareval.predictions.model import (
     TensorBatches,
-    Validator,
     as_probabilities,
     loss_function,
     predict_logits,
     side_by_side,
 )
-from heareval.predictions.postprocess import file_frames, predicted_events
+from heareval.predictions.setup import (
+    Setup,
+    aggregated_scores,
+    make_validator,
+    save_predictions,
+    score_probabilities,
+    training_rules,
+)
 from heareval.predictions.workers import resolve_device
-from heareval.score import EVENT, SCENE, defined_mean_and_std, is_better, primary_value, score_function
+from heareval.score import defined_mean_and_std, is_better, score_function
 from heareval.taskformat import TASK_METADATA, label_vocabulary, load_task_metadata, read_events
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Setup:
-    """Everything training needs about the task, resolved once."""
-
-    task_dir: Path
-    metadata: Dict[str, Any]
-    labels: List[str]
-    device: torch.device
-    accelerator: str
-    devices: Any
-    deterministic: bool
-    in_memory: bool
-    stop_on_nan_score: bool = False
-    primary: Any = None
-    scores: list = field(default_factory=list)
-    postprocessing: List[GridPoint] = field(default_factory=list)  # event tasks: the settings to choose from
-    monitor_loss: bool = False  # early stopping on the validation loss (use_scoring_for_early_stopping: false)
-
-    @property
-    def is_event(self) -> bool:
-        return self.metadata["embedding_type"] == "event"
-
-    @property
-    def multiclass(self) -> bool:
-        return self.metadata["prediction_type"] == "multiclass"
-
-    @property
-    def monitor_maximize(self) -> bool:
-        """Whether early stopping and model selection look for the highest validation value."""
-        return not self.monitor_loss and self.primary.maximize
-
-
-def make_validator(setup: Setup, data: SplitData, reference: Optional[Dict[str, Any]]) -> Validator:
-    """The primary score of validation probabilities; for event tasks the best post-processing too."""
-    primary = setup.primary
-    if not setup.is_event:
-        return lambda probabilities: (primary_value(primary(probabilities, data.targets)), {})
-    frames = file_frames(data.filenames, data.timestamps)
-    options = setup.postprocessing
-
-    def validate(probabilities: np.ndarray) -> Tuple[float, Dict[str, Any]]:
-        best: Tuple[float, Dict[str, Any]] = (math.nan, {"postprocessing": options[0]})
-        for params in options:
-            events = predicted_events(probabilities, frames, data.timestamps, setup.labels, params)
-            score = primary_value(primary(events, reference))
-            if is_better(score, best[0], primary.maximize):
-                best = (score, {"postprocessing": params})
-        return best
-
-    return validate
 
 
 def as_targets(data: SplitData, multiclass: bool, device: torch.device) -> torch.Tensor:
@@ -197,61 +145,6 @@ def test_scores(setup: Setup, result: FitResult, test: SplitData, reference: Opt
     loss = float(loss_function(setup.multiclass)(logits, as_targets(test, setup.multiclass, torch.device("cpu"))))
     scores, stored = score_probabilities(setup, probabilities, test, reference, result.details)
     return {"test_loss": loss, **scores}, stored
-
-
-def score_probabilities(setup: Setup, probabilities: np.ndarray, test: SplitData,
-                        reference: Optional[Dict[str, Any]], details: Dict[str, Any]
-                        ) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    """(every task score of test probabilities, the stored predictions); event tasks use the post-processing
-    chosen on validation (`details`)."""
-    scores: Dict[str, Any] = {}
-    stored: Dict[str, Any] = {"probabilities": probabilities, "targets": test.targets}
-    if setup.is_event:
-        frames = file_frames(test.filenames, test.timestamps)
-        events = predicted_events(probabilities, frames, test.timestamps, setup.labels, details["postprocessing"])
-        stored.update(events=events, filenames=np.array(test.filenames), timestamps=test.timestamps)
-        predictions, targets = events, reference
-    else:
-        predictions, targets = probabilities, test.targets
-    wanted = EVENT if setup.is_event else SCENE  # frame scores (PSDS) are the evaluation stage's
-    for score in setup.scores:
-        if score.kind != wanted:
-            continue
-        value = score(predictions, targets)
-        if isinstance(value, tuple):
-            scores[f"test_{score.name}"] = float(value[0][1])
-            for key, sub in value:
-                scores[f"test_{score.name}_{key}"] = float(sub)
-        else:
-            scores[f"test_{score.name}"] = float(value)
-    scores["test_score"] = scores[f"test_{setup.primary.name}"]
-    return scores, stored
-
-
-def save_predictions(out_dir: Path, name: str, stored: Dict[str, Any], labels: List[str]) -> None:
-    arrays = {k: v for k, v in stored.items() if k != "events"}
-    np.savez_compressed(out_dir / predictions_file(name), labels=np.array(labels), **arrays)
-    if "events" in stored:
-        write_json(out_dir / events_file(name), stored["events"])
-
-
-def training_rules(task_dir: Path, metadata: Dict[str, Any], grid: Dict[str, List[Any]]
-                   ) -> Tuple[Dict[str, List[Any]], List[GridPoint], bool]:
-    """What the task's metadata asks of training, as the original kit read it: (the grid to search, the
-    event post-processing settings, whether early stopping watches the validation loss)."""
-    where = task_dir / TASK_METADATA
-    try:
-        searched = task_grid(grid, metadata)
-        postprocessing = postprocessing_options(metadata)
-    except GridError as error:
-        raise UserError(f"{where}: {error}") from None
-    for key in unknown_evaluation_params(metadata):
-        logger.warning("%s: evaluation_params.%s is not used by training (the original ignored it too)", where, key)
-    monitor_loss = metadata.get("use_scoring_for_early_stopping", True) is False
-    if monitor_loss and metadata["embedding_type"] == "event" and len(postprocessing) != 1:
-        raise UserError(f"{where}: use_scoring_for_early_stopping false needs a single event post-processing "
-                        f"setting, but the grid has {len(postprocessing)}")
-    return searched, postprocessing, monitor_loss
 
 
 def clean_previous_outputs(task_dir: Path) -> None:
@@ -421,13 +314,6 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
                                         "stop_on_nan_score": stop_on_nan_score,
                                         "gpu_max_mem": cost["peak_gpu_memory_mb"]})
     return report
-
-
-def aggregated_scores(fold_reports: List[Dict[str, Any]]) -> Dict[str, float]:
-    """k-fold tasks, the original's keys: mean and std over folds of every numeric fold value."""
-    keys = [k for k, v in fold_reports[0].items() if isinstance(v, (int, float))]
-    over_folds = {k: defined_mean_and_std([report[k] for report in fold_reports]) for k in keys}
-    return {f"{k}_{stat}": over_folds[k][stat] for k in keys for stat in ("mean", "std")}
 
 
 def select_best(results: List[FitResult], maximize: bool) -> FitResult:

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
 
@@ -74,6 +75,14 @@ def test_multilabel_and_kfold_tasks(tmp_path):
     multilabel = scene_task(tmp_path, name="tags", multilabel=True)
     report = probe_predictions(multilabel, "linear", progress=False)
     assert report["test"]["test_mAP"] > 0.85, "chance is the label frequency, about 0.4"
+    x_train, y_train = split_arrays(multilabel, "train")
+    x_test, _ = split_arrays(multilabel, "test")
+    scaler = StandardScaler().fit(x_train.astype(np.float64))
+    fresh = OneVsRestClassifier(LogisticRegression(C=report["hparams"]["C"], max_iter=1000)).fit(
+        scaler.transform(x_train).astype(np.float32), y_train)
+    expected = fresh.predict_proba(scaler.transform(x_test).astype(np.float32))
+    np.testing.assert_allclose(stored(multilabel, "linear")["probabilities"], expected, atol=2e-3,
+                               err_msg="warm-started along the C path: the same optimum within tolerance")
     knn = probe_predictions(multilabel, "knn", progress=False)
     assert knn["test"]["test_mAP"] > 0.8
     kfold = scene_task(tmp_path, name="folds", kfold=3)
