@@ -299,8 +299,9 @@ def defined_mean_and_std(values: Sequence[Optional[float]]) -> Dict[str, float]:
     score over folds or seeds, leaving out those where it is undefined (None or NaN); the std is NaN with
     fewer than two defined values, the mean with none."""
     defined = [v for v in values if v is not None and not math.isnan(v)]
-    return {"mean": float(np.mean(defined)) if defined else math.nan,
-            "std": float(np.std(defined, ddof=1)) if len(defined) > 1 else math.nan}
+    with np.errstate(invalid="ignore"):  # infinite values (d_prime of a perfect split): std NaN, as pandas gives
+        return {"mean": float(np.mean(defined)) if defined else math.nan,
+                "std": float(np.std(defined, ddof=1)) if len(defined) > 1 else math.nan}
 
 
 def primary_value(value: Any) -> float:

@@ -9,7 +9,7 @@ from heareval.errors import UserError
 
 # Adding a task: write heareval/tasks/<name>.py (CONFIG + an ExtractMetadata subclass named
 # in METADATA_TASK) and, for --small, heareval/tasks/small/<name>.py; then add its name here.
-TASK_NAMES: List[str] = ["speech_commands", "nsynth_pitch", "dcase2016_task2"]
+TASK_NAMES: List[str] = ["speech_commands", "nsynth_pitch", "dcase2016_task2", "esc50"]
 
 SPLITS = ["train", "valid", "test"]
 # Keys of a task's config that describe how to build it, not the finished task.

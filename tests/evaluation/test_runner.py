@@ -22,7 +22,7 @@ from tests.predictions.test_train import scene_task
 
 @pytest.fixture(scope="session")
 def small_predictions(baseline_embeddings, tmp_path_factory) -> Path:
-    """Stored predictions of all three small tasks (faster grid, one point)."""
+    """Stored predictions of all the small tasks (faster grid, one point)."""
     root = tmp_path_factory.mktemp("predictions") / "embeddings"
     shutil.copytree(baseline_embeddings, root / "heareval.baseline")
     for task in sorted((root / "heareval.baseline").iterdir()):
@@ -44,7 +44,9 @@ def test_runner_writes_json_table_and_plot(small_predictions, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     results = json.loads((tmp_path / "evaluation_results.json").read_text())
     tasks = results["heareval.baseline"]
-    assert set(tasks) == {"speech_commands-v0.0.2-small", "nsynth_pitch-v2.2.3-small", "dcase2016_task2-hear2021-small"}
+    assert set(tasks) == {"speech_commands-v0.0.2-small", "nsynth_pitch-v2.2.3-small", "dcase2016_task2-hear2021-small",
+                          "esc50-v2.0.0-small"}
+    assert tasks["esc50-v2.0.0-small"]["top1_acc_std"] >= 0 and len(tasks["esc50-v2.0.0-small"]["folds"]) == 5
     assert {"pitch_acc", "chroma_acc"} <= set(tasks["nsynth_pitch-v2.2.3-small"])
     dcase = tasks["dcase2016_task2-hear2021-small"]
     assert {"event_onset_200ms_fms", "segment_1s_er", "psds1", "psds2"} <= set(dcase)
