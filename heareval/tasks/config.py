@@ -6,10 +6,12 @@ from types import ModuleType
 from typing import Any, Dict, List, Optional
 
 from heareval.errors import UserError
+from heareval.tasks.download import upstream_file_name
 
 # Adding a task: write heareval/tasks/<name>.py (CONFIG + an ExtractMetadata subclass named
 # in METADATA_TASK) and, for --small, heareval/tasks/small/<name>.py; then add its name here.
-TASK_NAMES: List[str] = ["speech_commands", "nsynth_pitch", "dcase2016_task2", "esc50"]
+TASK_NAMES: List[str] = ["speech_commands", "nsynth_pitch", "dcase2016_task2", "esc50",
+                         "mridangam_stroke", "mridangam_tonic"]
 
 SPLITS = ["train", "valid", "test"]
 # Keys of a task's config that describe how to build it, not the finished task.
@@ -40,7 +42,7 @@ def resolve_config(task_name: str, mode: Optional[str], small: bool, work_dir: s
     # original's downsampled ones (--mode small).
     config.update({k: copy.deepcopy(v) for k, v in mode_settings.items() if not (small and k == "download_urls")})
     for entry in config["download_urls"]:
-        file_name = entry["url"].rsplit("/", 1)[-1]
+        file_name = upstream_file_name(entry["url"])  # zenodo's URLs end in ?download=1
         if url_of and file_name in url_of:
             entry["url"] = url_of[file_name]
         if md5_overrides and file_name in md5_overrides:

@@ -45,7 +45,7 @@ def test_runner_writes_json_table_and_plot(small_predictions, tmp_path):
     results = json.loads((tmp_path / "evaluation_results.json").read_text())
     tasks = results["heareval.baseline"]
     assert set(tasks) == {"speech_commands-v0.0.2-small", "nsynth_pitch-v2.2.3-small", "dcase2016_task2-hear2021-small",
-                          "esc50-v2.0.0-small"}
+                          "esc50-v2.0.0-small", "mridangam_stroke-v1.5-small", "mridangam_tonic-v1.5-small"}
     assert tasks["esc50-v2.0.0-small"]["top1_acc_std"] >= 0 and len(tasks["esc50-v2.0.0-small"]["folds"]) == 5
     assert {"pitch_acc", "chroma_acc"} <= set(tasks["nsynth_pitch-v2.2.3-small"])
     dcase = tasks["dcase2016_task2-hear2021-small"]

@@ -134,7 +134,8 @@ def test_unknown_task_is_one_line(tmp_path):
     result = run_cli("no_such_task", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "error: unknown task 'no_such_task'; known tasks: speech_commands, nsynth_pitch, dcase2016_task2, esc50"]
+        "error: unknown task 'no_such_task'; known tasks: speech_commands, nsynth_pitch, dcase2016_task2, esc50, "
+        "mridangam_stroke, mridangam_tonic"]
 
 
 def test_unwritable_tasks_dir(tmp_path):
