@@ -80,8 +80,8 @@ def primary_table(results: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> pd.
                 row[f"{column} {SEEDS_COLUMN}"] = seeds_cell(entry, name)
             compared = entry.get("comparison")
             if compared:
-                if "note" in compared:
-                    row[f"{column} rank"] = row[f"{column} normalized"] = compared["note"]
+                if "note" in compared:  # one column saying so, where compared tasks have two
+                    row[f"{column} {compared['reference']}"] = compared["note"]
                     continue
                 row[f"{column} rank"] = f"{compared['rank']} of {compared['of'] + 1}"
                 row[f"{column} normalized"] = compared["normalized"]
