@@ -47,7 +47,7 @@ class ESC50Metadata(ExtractMetadata):
         bad = ~folds.isin(range(1, CONFIG["nfolds"] + 1))
         if bad.any():
             row = table[bad].iloc[0]
-            raise UserError(f"esc50: {table_path}: {row['filename']} has fold {row['fold']!r}, not 1..5")
+            raise UserError(f"esc50: {table_path}: {row['filename']} has fold {row['fold']}, not 1..5")
         return pd.DataFrame({"relpath": [str(root / "audio" / name) for name in table["filename"]],
                              "split": [f"fold{int(fold) - 1:02d}" for fold in folds],
                              "label": table["category"]})
