@@ -12,8 +12,9 @@ from heareval.collector import collector_paused
 from heareval.embeddingformat import check_complete
 from heareval.errors import UserError, report_user_errors
 from heareval.predictionformat import DONE_MARKER, MLP, PROBES, probe_dir
+from heareval.predictions.devices import worker_devices
 from heareval.predictions.grid import GRIDS
-from heareval.predictions.workers import configure_logging, predict_in_workers, worker_devices
+from heareval.predictions.workers import configure_logging, predict_in_workers
 from heareval.taskformat import is_task_dir, load_task_metadata
 
 

@@ -34,6 +34,7 @@ from heareval.predictionformat import (
 )
 from heareval.predictions.bundle import PredictorBundle
 from heareval.predictions.data import SplitData, concatenate, fold_buffer, load_split
+from heareval.predictions.devices import resolve_device
 from heareval.predictions.grid import (
     GRIDS,
     GridPoint,
@@ -56,7 +57,6 @@ from heareval.predictions.setup import (
     score_probabilities,
     training_rules,
 )
-from heareval.predictions.workers import resolve_device
 from heareval.score import defined_mean_and_std, is_better, score_function
 from heareval.taskformat import TASK_METADATA, label_vocabulary, load_task_metadata, read_events
 
