@@ -1,13 +1,47 @@
-"""Run Luigi tasks on the local or a central scheduler, reporting stage failures as one line each."""
+"""Run Luigi tasks on the local or a central scheduler, reporting stage failures as one line each: the
+base of every stage records its failure in the work folder, where the run collects them."""
 
 import logging
 import os
+import traceback
+from pathlib import Path
 from typing import List, Optional
 
 import luigi
 
+from heareval.atomic import remove_path
 from heareval.errors import UserError
-from heareval.tasks.pipeline import clear_errors, collected_errors
+
+ERRORS_DIR = ".errors"
+
+
+class Stage(luigi.Task):
+    """Base of every stage: records failures where the runner can report them as one line."""
+
+    work_dir = luigi.Parameter(default="_workdir")
+    threads = luigi.IntParameter(default=os.cpu_count() or 1, significant=False)
+
+    def on_failure(self, exception: BaseException) -> str:
+        kind = "user" if isinstance(exception, UserError) else "bug"
+        text = str(exception) if kind == "user" else traceback.format_exc()
+        errors = Path(self.work_dir) / ERRORS_DIR
+        errors.mkdir(parents=True, exist_ok=True)
+        (errors / f"{self.task_id}.txt").write_text(f"{kind}\n{text}")
+        return text
+
+
+def clear_errors(work_dir: str) -> None:
+    remove_path(Path(work_dir) / ERRORS_DIR)
+
+
+def collected_errors(work_dir: str) -> List[tuple]:
+    """(kind, text) of every stage that failed in this run."""
+    errors_dir = Path(work_dir) / ERRORS_DIR
+    found = []
+    for path in sorted(errors_dir.glob("*.txt")) if errors_dir.is_dir() else []:
+        kind, _, text = path.read_text().partition("\n")
+        found.append((kind, text.strip()))
+    return found
 
 
 def run_luigi(tasks: List[luigi.Task], work_dir: str, workers: int, scheduler_host: Optional[str] = None,

@@ -34,11 +34,11 @@ from heareval.errors import UserError, report_user_errors
 from heareval.evaluation.reference import resolve_reference, result_task_names
 from heareval.evaluation.report import publish
 from heareval.evaluation.task_evaluation import evaluate_task
-from heareval.luigi_run import run_luigi
+from heareval.luigi_run import Stage, run_luigi
 from heareval.predictionformat import DONE_MARKER as PREDICTIONS_DONE
 from heareval.predictions.grid import GRIDS
 from heareval.predictions.runner import parse_gpus
-from heareval.tasks.pipeline import FinalizeCorpus, Stage, finalize_task, run_config, small_corpus_dir
+from heareval.tasks.pipeline import FinalizeCorpus, finalize_task, run_config, small_corpus_dir
 from heareval.tasks.runner import DEFAULT_SAMPLE_RATES, check_writable, parse_rates, selected_tasks
 from heareval.tasks.small import build_small_corpus
 

@@ -9,7 +9,6 @@ import io
 import json
 import os
 import shutil
-import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Union
@@ -20,8 +19,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from heareval import audio
-from heareval.atomic import atomic_path, remove_path, write_json
+from heareval.atomic import atomic_path, write_json
 from heareval.errors import UserError
+from heareval.luigi_run import Stage
 from heareval.taskformat import LABEL_VOCABULARY, TASK_METADATA, sorted_labels, write_label_vocabulary
 from heareval.tasks.archive import ARCHIVE_SUFFIXES, extract_archive
 from heareval.tasks.audio_dir_stats import audio_dir_stats, stats_of_files
@@ -29,7 +29,6 @@ from heareval.tasks.config import declared_vocabulary, resolve_config, task_dir_
 from heareval.tasks.download import download, mirrored_url, read_md5sums, upstream_file_name
 from heareval.tasks.splits import assign_splits, split_duration_cap, subsample
 
-ERRORS_DIR = ".errors"
 luigi.configuration.get_config().set("core", "autoload_range", "false")
 
 
@@ -38,21 +37,6 @@ def parallel_map(function: Callable[[Any], Any], items: List[Any], threads: int,
     with ThreadPoolExecutor(max(1, threads)) as pool:
         return list(tqdm(pool.map(function, items), total=len(items), desc=desc, unit="file",
                          leave=False, mininterval=1.0))
-
-
-class Stage(luigi.Task):
-    """Base of every stage: records failures where the runner can report them as one line."""
-
-    work_dir = luigi.Parameter(default="_workdir")
-    threads = luigi.IntParameter(default=os.cpu_count() or 1, significant=False)
-
-    def on_failure(self, exception: BaseException) -> str:
-        kind = "user" if isinstance(exception, UserError) else "bug"
-        text = str(exception) if kind == "user" else traceback.format_exc()
-        errors = Path(self.work_dir) / ERRORS_DIR
-        errors.mkdir(parents=True, exist_ok=True)
-        (errors / f"{self.task_id}.txt").write_text(f"{kind}\n{text}")
-        return text
 
 
 class DownloadCorpus(Stage):
@@ -439,17 +423,3 @@ def metadata_task(**params: Any) -> ExtractMetadata:
 
 def finalize_task(task_name: str, sample_rates: Iterable[int], tasks_dir: str, **params: Any) -> FinalizeCorpus:
     return FinalizeCorpus(task_name=task_name, sample_rates=list(sample_rates), tasks_dir=tasks_dir, **params)
-
-
-def clear_errors(work_dir: str) -> None:
-    remove_path(Path(work_dir) / ERRORS_DIR)
-
-
-def collected_errors(work_dir: str) -> List[tuple]:
-    """(kind, text) of every stage that failed in this run."""
-    errors_dir = Path(work_dir) / ERRORS_DIR
-    found = []
-    for path in sorted(errors_dir.glob("*.txt")) if errors_dir.is_dir() else []:
-        kind, _, text = path.read_text().partition("\n")
-        found.append((kind, text.strip()))
-    return found
