@@ -2,7 +2,6 @@
 neighbours (`knn`, scene tasks). Each writes the predictions format into probes/<probe>/ of the task folder,
 so the evaluation stage scores it as it scores the MLP."""
 
-import logging
 import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -38,8 +37,6 @@ from heareval.predictions.setup import (
 )
 from heareval.score import is_better, score_function
 from heareval.taskformat import TASK_METADATA, label_vocabulary, load_task_metadata, read_events
-
-logger = logging.getLogger(__name__)
 
 LINEAR_INVERSE_L2 = (0.01, 0.1, 1.0, 10.0)  # scikit-learn's C: the L2 strengths tried on validation
 LINEAR_MAX_ITERATIONS = 1000
