@@ -11,7 +11,8 @@ from heareval.tasks.download import upstream_file_name
 # Adding a task: write heareval/tasks/<name>.py (CONFIG + an ExtractMetadata subclass named
 # in METADATA_TASK) and, for --small, heareval/tasks/small/<name>.py; then add its name here.
 TASK_NAMES: List[str] = ["speech_commands", "nsynth_pitch", "dcase2016_task2", "esc50",
-                         "mridangam_stroke", "mridangam_tonic"]
+                         "mridangam_stroke", "mridangam_tonic", "libricount", "vocal_imitation",
+                         "beijing_opera", "vox_lingua_top10", "gunshot_triangulation"]
 
 SPLITS = ["train", "valid", "test"]
 # Keys of a task's config that describe how to build it, not the finished task.

@@ -52,11 +52,8 @@ class MridangamMetadata(ExtractMetadata):
     labels = STROKES
 
     def get_metadata(self) -> pd.DataFrame:
-        root = self.extracted("train") / ARCHIVE_FOLDER
-        if not root.is_dir():
-            raise UserError(f"{self.task_name}: missing {root}")
         rows = []
-        for path in sorted(root.rglob("*.wav")):
+        for path in self.wav_files(self.extracted("train") / ARCHIVE_FOLDER):
             parts = name_parts(path)
             if parts is None:
                 raise UserError(f"{self.task_name}: {path}: expected a name <id>__<author>__<stroke>-<tonic>-<n>.wav")

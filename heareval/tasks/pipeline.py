@@ -148,6 +148,12 @@ class ExtractMetadata(TaskStage):
     def get_metadata(self) -> pd.DataFrame:
         raise NotImplementedError
 
+    def wav_files(self, root: Path, recursive: bool = True) -> List[Path]:
+        """The .wav files under root (at any depth, or only in root itself), sorted; root must exist."""
+        if not root.is_dir():
+            raise UserError(f"{self.task_name}: missing {root}")
+        return sorted(root.rglob("*.wav") if recursive else root.glob("*.wav"))
+
     @staticmethod
     def unique_filestem(relpath: str) -> str:
         return Path(relpath).stem

@@ -1,4 +1,4 @@
-"""ESC-50: its config against hearpreprocess 2021.1.1's, its folds from the corpus's table, bad corpora."""
+"""ESC-50: its folds from the corpus's table, bad corpora."""
 
 import csv
 import io
@@ -11,22 +11,10 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from heareval.tasks import esc50
 from heareval.tasks.download import md5_of
 from heareval.tasks.small import write_zip
 from heareval.tasks.small.esc50 import archive
 from tests.conftest import SMALL_RATES, task_dir_of
-
-PREPROCESS_CONFIGS = Path(__file__).resolve().parents[3] / "shared" / "peer" / "hearpreprocess_tasks.json"
-
-
-@pytest.mark.skipif(not PREPROCESS_CONFIGS.is_file(), reason="hearpreprocess's configs are beside the project "
-                    "checkout only (../shared/peer), not in a clean clone")
-def test_config_is_the_originals():
-    original = json.loads(PREPROCESS_CONFIGS.read_text())["esc50"]
-    ours = {key: value for key, value in esc50.CONFIG.items() if key != "category"}
-    assert ours == original
-    assert list(ours) == list(original), "task_metadata.json keeps the original's key order"
 
 
 def test_small_task_has_the_corpus_folds(small_tasks):
