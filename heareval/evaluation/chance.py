@@ -8,29 +8,22 @@ import numpy as np
 
 from heareval.evaluation.task_evaluation import read_predictions
 from heareval.predictionformat import MLP, arrangements, predictions_file, probe_dir
+from heareval.score import score_entry
 from heareval.taskformat import label_vocabulary, load_task_metadata
 
 
 def chance_level(score: str, task_dir: Path, probe: str = MLP) -> Tuple[float, bool]:
-    """(chance value, maximize): what a guess without listening gets."""
+    """(chance value, maximize): what a guess without listening gets, as the score registry declares it."""
+    entry = score_entry(score)
     vocabulary = label_vocabulary(task_dir)
-    n_labels = len(vocabulary)
-    if score in ("top1_acc", "pitch_acc"):
-        return 1.0 / n_labels, True
-    if score == "chroma_acc":
-        return 1.0 / min(12, n_labels), True
-    if score in ("aucroc",):
-        return 0.5, True
-    if score == "d_prime":
-        return 0.0, True
-    if score == "mAP":
+
+    def positive_rate() -> float:
         tests = [arrangement.test for arrangement in arrangements(load_task_metadata(task_dir))]
         outputs = probe_dir(task_dir, probe)
         targets = [read_predictions(outputs / predictions_file(test), vocabulary)["targets"] for test in tests]
-        return float(np.mean([t.mean() for t in targets])), True  # each fold's, averaged as its scores are
-    if score == "segment_1s_er":
-        return 1.0, False  # predicting nothing deletes every reference: error rate 1
-    return 0.0, True  # event F-measures, PSDS: no detections score 0
+        return float(np.mean([t.mean() for t in targets]))  # each fold's, averaged as its scores are
+
+    return entry.chance.level(len(vocabulary), positive_rate), entry.maximize
 
 
 def clearly_above_chance(value: float, chance: float, maximize: bool) -> bool:

@@ -16,7 +16,7 @@ from heareval.evaluation.reference import (
     mean_normalized,
     normalized_score,
 )
-from heareval.score import available_scores
+from heareval.score import score_entry
 
 PLOT_SIZE_INCHES = (12.0, 6.0)
 PLOT_DPI = 100  # so the PNG is 1200 x 600 pixels
@@ -50,7 +50,7 @@ def compare_with_reference(results: Mapping[str, Mapping[str, Dict[str, Any]]], 
 
 
 def score_maximizes(name: str) -> bool:
-    return available_scores[name](label_to_idx={}).maximize
+    return score_entry(name).maximize
 
 
 def module_summaries(results: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> Dict[str, Dict[str, Any]]:

@@ -13,7 +13,7 @@ from heareval.evaluation.reference import HEAR2021, resolve_reference, result_ta
 from heareval.evaluation.report import check_output_names, publish
 from heareval.evaluation.task_evaluation import evaluate_task, has_predictions
 from heareval.predictionformat import PROBES, result_key
-from heareval.score import available_scores
+from heareval.score import score_entry
 from heareval.taskformat import is_task_dir, load_task_metadata
 
 logger = logging.getLogger(__name__)
@@ -39,8 +39,7 @@ def evaluate(modules: Sequence[str] = (), embeddings_dir: str = "embeddings", ta
     """{module: {task: {score: value, ...}}} over modules and tasks that have stored predictions (a probe
     other than the MLP as `module/probe`); with `bootstrap` resamples, each score's confidence interval too."""
     for name in extra_scores:
-        if name not in available_scores:
-            raise UserError(f"unknown score {name!r}; valid scores: {', '.join(available_scores)}")
+        score_entry(name)  # an unknown name is refused before any scoring
     results: Dict[str, Dict[str, Any]] = {}
     for module_dir in module_dirs(Path(embeddings_dir), modules):
         tasks = sorted(p for p in module_dir.iterdir() if is_task_dir(p))
@@ -67,8 +66,7 @@ def evaluate(modules: Sequence[str] = (), embeddings_dir: str = "embeddings", ta
 
 
 def applies(score_name: str, task_dir: Path) -> bool:
-    kind = available_scores[score_name](label_to_idx={}).kind
-    return (kind == "scene") == (load_task_metadata(task_dir)["embedding_type"] == "scene")
+    return score_entry(score_name).applies_to(load_task_metadata(task_dir)["embedding_type"])
 
 
 @click.command()

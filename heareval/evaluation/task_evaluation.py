@@ -11,7 +11,6 @@ import numpy as np
 from heareval import embeddingformat, predictionformat
 from heareval.errors import UserError
 from heareval.evaluation.bootstrap import percentile_intervals
-from heareval.event_metrics import Events
 from heareval.predictionformat import (
     DONE_MARKER,
     MLP,
@@ -24,13 +23,15 @@ from heareval.predictionformat import (
 from heareval.score import (
     EVENT,
     SCENE,
-    MacroOverDefinedClasses,
-    RankedPredictions,
     ScoreFunction,
     defined_mean_and_std,
     primary_value,
+    scalar_scores,
+    score_entry,
     score_function,
 )
+from heareval.score.classification import MacroOverDefinedClasses, RankedPredictions
+from heareval.score.events import Events
 from heareval.taskformat import label_vocabulary, load_task_metadata, read_events, read_json
 
 
@@ -138,13 +139,12 @@ def read_split_predictions(task_dir: Path, split: str, metadata: Dict[str, Any],
 def task_scores(task_dir: Path, score_names: Sequence[str], metadata: Dict[str, Any],
                 label_to_idx: Dict[str, int]) -> List[ScoreFunction]:
     """The named scores, refused where they do not apply to the task's kind of predictions."""
-    scores = [score_function(name, label_to_idx) for name in score_names]
-    is_event = metadata["embedding_type"] == "event"
-    for score in scores:
-        if (score.kind == SCENE) == is_event:
-            raise UserError(f"score {score.name!r} ({score.kind}) does not apply to {metadata['embedding_type']} "
+    for name in score_names:
+        entry = score_entry(name)
+        if not entry.applies_to(metadata["embedding_type"]):
+            raise UserError(f"score {name!r} ({entry.kind}) does not apply to {metadata['embedding_type']} "
                             f"task {task_dir.name}")
-    return scores
+    return [score_function(name, label_to_idx) for name in score_names]
 
 
 def score_value(score: ScoreFunction, data: SplitPredictions, duration: Optional[float]) -> Any:
@@ -162,12 +162,7 @@ def split_scores(data: SplitPredictions, scores: Sequence[ScoreFunction],
     """Every score of one test split; event scores add their sub-scores as `<name>_<part>`."""
     results: Dict[str, float] = {}
     for score in scores:
-        value = score_value(score, data, duration)
-        if isinstance(value, tuple):
-            results[score.name] = float(value[0][1])
-            results.update({f"{score.name}_{part}": float(v) for part, v in value[1:]})
-        else:
-            results[score.name] = float(value)
+        results.update(scalar_scores(score.name, score_value(score, data, duration)))
     return results
 
 

@@ -15,7 +15,7 @@ from heareval.predictionformat import events_file, predictions_file
 from heareval.predictions.data import SplitData
 from heareval.predictions.grid import GridError, GridPoint, postprocessing_options, task_grid, unknown_evaluation_params
 from heareval.predictions.postprocess import file_frames, predicted_events
-from heareval.score import EVENT, SCENE, defined_mean_and_std, is_better, primary_value
+from heareval.score import EVENT, SCENE, defined_mean_and_std, is_better, primary_value, scalar_scores
 from heareval.taskformat import TASK_METADATA
 
 logger = logging.getLogger(__name__)
@@ -94,13 +94,8 @@ def score_probabilities(setup: Setup, probabilities: np.ndarray, test: SplitData
     for score in setup.scores:
         if score.kind != wanted:
             continue
-        value = score(predictions, targets)
-        if isinstance(value, tuple):
-            scores[f"test_{score.name}"] = float(value[0][1])
-            for key, sub in value:
-                scores[f"test_{score.name}_{key}"] = float(sub)
-        else:
-            scores[f"test_{score.name}"] = float(value)
+        values = scalar_scores(score.name, score(predictions, targets), primary_part_too=True)
+        scores.update({f"test_{key}": value for key, value in values.items()})
     scores["test_score"] = scores[f"test_{setup.primary.name}"]
     return scores, stored
 

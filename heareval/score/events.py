@@ -8,11 +8,13 @@ Reference: Mesaros, Heittola, Virtanen, "Metrics for polyphonic sound event dete
 
 import math
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_bipartite_matching
+
+from heareval.score.base import EVENT, ScoreFunction
 
 EPS = np.spacing(1)
 Events = Mapping[str, Sequence[Mapping[str, Any]]]
@@ -166,3 +168,31 @@ def segment_based(reference: Events, estimated: Events, labels: Sequence[str],
     }
     result.update(f_measure_from_counts(int(ntp_per_segment.sum()), int(nref), int(nsys_per_segment.sum())))
     return result
+
+
+class ParametrizedEventScore(ScoreFunction):
+    """An event score with sed_eval parameters (collars, segment length) from the task's metadata."""
+
+    kind = EVENT
+
+    def __init__(self, label_to_idx: Mapping[str, int], params: Dict[str, Any], name: Optional[str] = None,
+                 maximize: bool = True) -> None:
+        super().__init__(label_to_idx, name, maximize)
+        self.params = params
+
+
+class EventBasedScore(ParametrizedEventScore):
+    """sed_eval's overall event-based F-measure (then precision, recall), vectorized."""
+
+    def __call__(self, predictions: Mapping, targets: Mapping, **kwargs: Any) -> Tuple[Tuple[str, float], ...]:
+        result = event_based(targets, predictions, self.labels, **self.params)
+        return tuple((key, result[key]) for key in ("f_measure", "precision", "recall"))
+
+
+class SegmentBasedScore(ParametrizedEventScore):
+    """sed_eval's overall segment-based error rate (then its parts), vectorized."""
+
+    def __call__(self, predictions: Mapping, targets: Mapping, **kwargs: Any) -> Tuple[Tuple[str, float], ...]:
+        result = segment_based(targets, predictions, self.labels, **self.params)
+        keys = ("error_rate", "substitution_rate", "deletion_rate", "insertion_rate")
+        return tuple((key, result[key]) for key in keys)

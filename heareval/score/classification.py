@@ -1,23 +1,14 @@
-"""The one registry of score functions, under the names task_metadata.json uses.
-
-Compatible with the original kit's API: `available_scores[name](label_to_idx=...)` gives a callable
-`(predictions, targets)`. Scene scores take arrays (n_files, n_labels) of probabilities and one- or
-multi-hot targets and return a float; event scores take `{filename: [{"label", "start", "end"}]}` (ms)
-and return `((name, value), ...)` with the primary value first; frame scores (PSDS, DCASE F1) take
-frame-level probabilities `{filename: {"timestamps": [ms], "probabilities": [[p per label]]}}`.
-"""
+"""Scene scores over (files, labels) arrays of probabilities and one- or multi-hot targets: top-1 and
+chroma accuracy, and the per-class averages mAP, AUC-ROC and d' (also under bootstrap weights)."""
 
 import math
 from dataclasses import dataclass
-from functools import partial
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Tuple
 
 import numpy as np
 from scipy.special import ndtri  # the standard normal's inverse CDF, scipy.stats.norm.ppf itself
 
-from heareval import event_metrics
-
-SCENE, EVENT, FRAME = "scene", "event", "frame"
+from heareval.score.base import ScoreFunction
 
 
 def sklearn_metrics() -> Any:
@@ -26,29 +17,6 @@ def sklearn_metrics() -> Any:
     import sklearn.metrics
 
     return sklearn.metrics
-
-
-class ScoreFunction:
-    """A named score; `maximize` says whether higher is better, `kind` which predictions it reads."""
-
-    name = ""
-    kind = SCENE
-
-    def __init__(self, label_to_idx: Mapping[str, int], name: Optional[str] = None, maximize: bool = True) -> None:
-        self.label_to_idx = dict(label_to_idx)
-        if name:
-            self.name = name
-        self.maximize = maximize
-
-    @property
-    def labels(self) -> list:
-        return [label for label, _ in sorted(self.label_to_idx.items(), key=lambda kv: kv[1])]
-
-    def __call__(self, predictions: Any, targets: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError
-
-    def __str__(self) -> str:
-        return self.name
 
 
 def _check_scene(predictions: np.ndarray, targets: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
@@ -208,111 +176,3 @@ class DPrime(MacroOverDefinedClasses):
 
     def per_class(self, ranking: WeightedRanking) -> np.ndarray:
         return ndtri(ranking.roc_auc()) * np.sqrt(2.0)
-
-
-class ParametrizedEventScore(ScoreFunction):
-    """An event score with sed_eval parameters (collars, segment length) from the task's metadata."""
-
-    kind = EVENT
-
-    def __init__(self, label_to_idx: Mapping[str, int], params: Dict[str, Any], name: Optional[str] = None,
-                 maximize: bool = True) -> None:
-        super().__init__(label_to_idx, name, maximize)
-        self.params = params
-
-
-class EventBasedScore(ParametrizedEventScore):
-    """sed_eval's overall event-based F-measure (then precision, recall), vectorized."""
-
-    def __call__(self, predictions: Mapping, targets: Mapping, **kwargs: Any) -> Tuple[Tuple[str, float], ...]:
-        result = event_metrics.event_based(targets, predictions, self.labels, **self.params)
-        return tuple((key, result[key]) for key in ("f_measure", "precision", "recall"))
-
-
-class SegmentBasedScore(ParametrizedEventScore):
-    """sed_eval's overall segment-based error rate (then its parts), vectorized."""
-
-    def __init__(self, label_to_idx: Mapping[str, int], params: Dict[str, Any], name: Optional[str] = None,
-                 maximize: bool = False) -> None:
-        super().__init__(label_to_idx, params, name, maximize)
-
-    def __call__(self, predictions: Mapping, targets: Mapping, **kwargs: Any) -> Tuple[Tuple[str, float], ...]:
-        result = event_metrics.segment_based(targets, predictions, self.labels, **self.params)
-        keys = ("error_rate", "substitution_rate", "deletion_rate", "insertion_rate")
-        return tuple((key, result[key]) for key in keys)
-
-
-class FrameScore(ScoreFunction):
-    """DCASE threshold-based and threshold-free metrics from frame-level scores, via sed_scores_eval."""
-
-    kind = FRAME
-
-    def __init__(self, label_to_idx: Mapping[str, int], metric: str, params: Dict[str, Any],
-                 name: Optional[str] = None, maximize: bool = True) -> None:
-        super().__init__(label_to_idx, name, maximize)
-        self.metric, self.params = metric, params
-
-    def __call__(self, predictions: Mapping, targets: Mapping, audio_durations: Optional[Mapping[str, float]] = None,
-                 **kwargs: Any) -> Tuple[Tuple[str, float], ...]:
-        from heareval import dcase_metrics
-
-        return dcase_metrics.compute(self.metric, self.params, predictions, targets, self.labels, audio_durations)
-
-
-available_scores: Dict[str, Callable[..., ScoreFunction]] = {
-    "top1_acc": Top1Accuracy,
-    "pitch_acc": partial(Top1Accuracy, name="pitch_acc"),
-    "chroma_acc": ChromaAccuracy,
-    "mAP": MeanAveragePrecision,
-    "d_prime": DPrime,
-    "aucroc": AUCROC,
-    "event_onset_200ms_fms": partial(EventBasedScore, name="event_onset_200ms_fms", params=dict(
-        evaluate_onset=True, evaluate_offset=False, t_collar=0.2, percentage_of_length=0.5)),
-    "event_onset_50ms_fms": partial(EventBasedScore, name="event_onset_50ms_fms", params=dict(
-        evaluate_onset=True, evaluate_offset=False, t_collar=0.05, percentage_of_length=0.5)),
-    "event_onset_offset_50ms_20perc_fms": partial(EventBasedScore, name="event_onset_offset_50ms_20perc_fms",
-                                                  params=dict(evaluate_onset=True, evaluate_offset=True,
-                                                              t_collar=0.05, percentage_of_length=0.2)),
-    "segment_1s_er": partial(SegmentBasedScore, name="segment_1s_er", params=dict(time_resolution=1.0)),
-    # DCASE 2022 task 4 baseline settings
-    "psds1": partial(FrameScore, name="psds1", metric="psds", params=dict(
-        dtc_threshold=0.7, gtc_threshold=0.7, cttc_threshold=None, alpha_ct=0.0, alpha_st=1.0, max_efpr=100.0)),
-    "psds2": partial(FrameScore, name="psds2", metric="psds", params=dict(
-        dtc_threshold=0.1, gtc_threshold=0.1, cttc_threshold=0.3, alpha_ct=0.5, alpha_st=1.0, max_efpr=100.0)),
-    "intersection_f1": partial(FrameScore, name="intersection_f1", metric="intersection_f1", params=dict(
-        threshold=0.5, dtc_threshold=0.5, gtc_threshold=0.5)),
-    "collar_f1": partial(FrameScore, name="collar_f1", metric="collar_f1", params=dict(
-        threshold=0.5, onset_collar=0.2, offset_collar=0.2, offset_collar_rate=0.2)),
-}
-
-
-def score_function(name: str, label_to_idx: Mapping[str, int]) -> ScoreFunction:
-    from heareval.errors import UserError
-
-    if name not in available_scores:
-        raise UserError(f"unknown score {name!r}; valid scores: {', '.join(available_scores)}")
-    return available_scores[name](label_to_idx=label_to_idx)
-
-
-def defined_mean_and_std(values: Sequence[Optional[float]]) -> Dict[str, float]:
-    """Mean and sample standard deviation (ddof=1, pandas' default, as the original kit reported folds) of a
-    score over folds or seeds, leaving out those where it is undefined (None or NaN); the std is NaN with
-    fewer than two defined values, the mean with none."""
-    defined = [v for v in values if v is not None and not math.isnan(v)]
-    with np.errstate(invalid="ignore"):  # infinite values (d_prime of a perfect split): std NaN, as pandas gives
-        return {"mean": float(np.mean(defined)) if defined else math.nan,
-                "std": float(np.std(defined, ddof=1)) if len(defined) > 1 else math.nan}
-
-
-def primary_value(value: Any) -> float:
-    """A score's primary number (the first of an event score's pairs)."""
-    return float(value[0][1]) if isinstance(value, tuple) else float(value)
-
-
-def is_better(score: float, than: float, maximize: bool) -> bool:
-    """Strictly better in the score's direction; NaN is never better, anything beats NaN."""
-    if math.isnan(score):
-        return False
-    if math.isnan(than):
-        return True
-    return score > than if maximize else score < than

@@ -12,6 +12,8 @@ from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from heareval.score.base import FRAME, ScoreFunction
+
 ABSENT = object()
 
 
@@ -44,7 +46,7 @@ def load_sed_scores_eval() -> ModuleType:
         import pkg_resources  # noqa: F401
         placeholder = None
     except ImportError:
-        placeholder = ModuleType("pkg_resources", "stand-in while dcase_util is imported; see heareval.dcase_metrics")
+        placeholder = ModuleType("pkg_resources", "stand-in while dcase_util is imported; see heareval.score.dcase")
     before = sys.modules.get("pkg_resources", ABSENT)
     if placeholder is not None:
         sys.modules["pkg_resources"] = placeholder
@@ -132,3 +134,18 @@ def compute(metric: str, params: Dict[str, Any], predictions: Mapping, targets: 
         raise ValueError(f"unknown DCASE metric {metric}")
     return (("f_measure", float(f["macro_average"])), ("precision", float(p["macro_average"])),
             ("recall", float(r["macro_average"])))
+
+
+class FrameScore(ScoreFunction):
+    """DCASE threshold-based and threshold-free metrics from frame-level scores, via sed_scores_eval."""
+
+    kind = FRAME
+
+    def __init__(self, label_to_idx: Mapping[str, int], metric: str, params: Dict[str, Any],
+                 name: Optional[str] = None, maximize: bool = True) -> None:
+        super().__init__(label_to_idx, name, maximize)
+        self.metric, self.params = metric, params
+
+    def __call__(self, predictions: Mapping, targets: Mapping, audio_durations: Optional[Mapping[str, float]] = None,
+                 **kwargs: Any) -> Tuple[Tuple[str, float], ...]:
+        return compute(self.metric, self.params, predictions, targets, self.labels, audio_durations)
