@@ -30,6 +30,7 @@ from heareval.predictionformat import (
     LOGS,
     OUTPUT_PATTERNS,
     SCORES,
+    Arrangement,
     arrangements,
 )
 from heareval.predictions.bundle import PredictorBundle
@@ -193,6 +194,116 @@ def grid_search(setup: Setup, points: List[GridPoint], train: SplitData, valid: 
     return results, records
 
 
+@dataclass
+class LoadedTask:
+    """A task's embeddings, arrangements and reference events, as training reads them."""
+
+    metadata: Dict[str, Any]
+    labels: List[str]
+    data: Dict[str, SplitData]
+    layout: List[Arrangement]
+    training_sets: Optional[np.ndarray]
+    events: Dict[str, Any]
+    in_memory: bool
+
+
+def load_task(task_dir: Path, metadata: Dict[str, Any], labels: List[str], device: torch.device, in_memory: bool,
+              memory_ledger: Optional[MemoryLedger]) -> LoadedTask:
+    """Every split's embeddings (in memory when they fit, else memmapped) and, for event tasks, their
+    reference events.
+
+    memory_ledger, whose lock is held from the memory check until the embeddings are loaded (and a k-fold
+    task's training copy is made), lets processes that train side by side (--jobs) load one at a time, so
+    each sees the memory the others have taken."""
+    with memory_ledger.lock if memory_ledger else contextlib.nullcontext():
+        taken_elsewhere = memory_ledger.taken_by_others() if memory_ledger else 0
+        too_large = why_not_in_memory(task_dir, metadata, device, taken_elsewhere) if in_memory else None
+        if too_large:
+            logger.warning("%s: %s; batches are read from the memmap on disk instead (slower; --memmap does this "
+                           "for every task)", task_dir.name, too_large)
+            in_memory = False
+        with ThreadPoolExecutor(min(4, len(metadata["splits"]))) as pool:  # reading pages releases the GIL
+            loaded = pool.map(lambda split: load_split(task_dir, split, in_memory), metadata["splits"])
+            data = dict(zip(metadata["splits"], loaded))
+        layout = arrangements(metadata)
+        training_sets = fold_buffer([[data[s] for s in arrangement.train] for arrangement in layout])
+        if memory_ledger:
+            memory_ledger.hold(sum(split.embeddings.nbytes for split in data.values()) if in_memory else 0)
+    events = {split: read_events(task_dir / f"{split}.json", labels)  # the splits' reference events
+              for split in metadata["splits"]} if metadata["embedding_type"] == "event" else {}
+    for split, reference in events.items():
+        strangers = set(data[split].filenames) - set(reference)
+        if strangers:  # its frames' events would all count as false
+            raise UserError(f"{task_dir / timestamps_file(split)}: file {sorted(strangers)[0]!r} is "
+                            f"not in the task's {split}.json")
+    return LoadedTask(metadata, labels, data, layout, training_sets, events, in_memory)
+
+
+@dataclass
+class ArrangementResult:
+    """One arrangement's scores report, the grid point its models used and the grid search's records."""
+
+    report: Dict[str, Any]
+    hparams: GridPoint
+    grid_records: List[Dict[str, Any]]
+    postprocessing: List[Tuple[str, Any]]
+
+
+def train_arrangement(setup: Setup, task: LoadedTask, arrangement: Arrangement, points: List[GridPoint],
+                      chosen: Optional[GridPoint], seed: int, seeds: int, out: Path,
+                      progress: bool) -> ArrangementResult:
+    """Train on one arrangement: a grid search unless `chosen` gives the grid point, then a final model per
+    further seed; each scored on the test split, the first seed's predictions saved to `out`."""
+    task_dir, labels = setup.task_dir, task.labels
+    train = concatenate([task.data[s] for s in arrangement.train], "train", task.training_sets)
+    if len(train.targets) < 2:  # a batch of one row cannot be normalized (BatchNorm)
+        raise UserError(f"{task_dir.name} ({arrangement.name}): {len(train.targets)} training row; "
+                        "at least 2 are needed")
+    missing = [labels[i] for i in np.nonzero(train.targets.sum(axis=0) == 0)[0]]
+    if missing:
+        logger.warning("%s (%s): no training example for class(es) %s; they can never be predicted "
+                       "well and are reported in the scores file", task_dir.name, arrangement.name, missing)
+    valid, test = task.data[arrangement.valid], task.data[arrangement.test]
+    reference_valid, reference_test = task.events.get(arrangement.valid), task.events.get(arrangement.test)
+    searched: Optional[FitResult] = None
+    records: List[Dict[str, Any]] = []
+    if chosen is None:
+        results, records = grid_search(setup, points, train, valid, reference_valid, seed, out / LOGS,
+                                       arrangement.name, f"{task_dir.name} {arrangement.name}", progress)
+        searched = select_best(results, setup.monitor_maximize)
+        chosen = searched.hparams
+    runs: List[Tuple[Dict[str, Any], Dict[str, Any], FitResult]] = []
+    for repeat in range(seeds):
+        run_seed = seed + repeat
+        result = searched if (repeat == 0 and searched is not None) else fit(
+            setup, [chosen], train, valid, reference_valid, run_seed, out / LOGS,
+            f"{arrangement.name}-final-seed{run_seed}", ["final"])[0]
+        scores, stored = test_scores(setup, result, test, reference_test)
+        result.model = None
+        runs.append((scores, stored, result))
+    first_scores, first_stored, first = runs[0]
+    save_predictions(out, arrangement.name, first_stored, labels)
+    report = {**first_scores, "validation_score": first.validation_score, "epoch": first.best_epoch,
+              "time_in_min": first.seconds / 60.0}
+    if seeds > 1:
+        report["seeds"] = {str(result.seed): scores for scores, _, result in runs}
+        report["seed_summary"] = {key: defined_mean_and_std([s[key] for s, _, _ in runs]) for key in first_scores}
+    if missing:
+        report["classes_without_training_examples"] = missing
+    return ArrangementResult(report, chosen, records, sorted(first.details.get("postprocessing", {}).items()))
+
+
+def publish_outputs(task_dir: Path, finished: Path, cost: Dict[str, Any], done: Dict[str, Any]) -> None:
+    """Move the finished outputs into the task folder, then write the cost and, last, the done marker."""
+    for path in finished.iterdir():
+        target = task_dir / path.name
+        remove_path(target)
+        shutil.move(str(path), str(target))
+    remove_path(finished)
+    write_json(task_dir / COST, cost, indent=2)
+    write_json(task_dir / DONE_MARKER, done)
+
+
 def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8, seed: int = 42,
                      gpus: Optional[Sequence[int]] = None, deterministic: bool = True, in_memory: bool = True,
                      seeds: int = 1, search_every_fold: bool = False, model_label: str = "",
@@ -200,10 +311,8 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
                      memory_ledger: Optional[MemoryLedger] = None) -> Optional[Dict]:
     """Train, select and score one task; write its outputs. None if it was already done.
 
-    memory_ledger, whose lock is held from the memory check until the embeddings are loaded (and a k-fold
-    task's training copy is made), lets processes that train side by side (--jobs) load one at a time, so
-    each sees the memory the others have taken; this task's mapped embeddings stay in it until the caller
-    releases them."""
+    With memory_ledger (see load_task), this task's mapped embeddings stay in it until the caller releases
+    them."""
     task_dir = Path(task_dir)
     if (task_dir / DONE_MARKER).is_file():
         return None
@@ -220,99 +329,39 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
     if not evaluation:
         raise UserError(f"{task_dir / TASK_METADATA} lists no evaluation scores")
     searched_grid, postprocessing, monitor_loss = training_rules(task_dir, metadata, GRIDS[grid])
-    with memory_ledger.lock if memory_ledger else contextlib.nullcontext():
-        taken_elsewhere = memory_ledger.taken_by_others() if memory_ledger else 0
-        too_large = why_not_in_memory(task_dir, metadata, device, taken_elsewhere) if in_memory else None
-        if too_large:
-            logger.warning("%s: %s; batches are read from the memmap on disk instead (slower; --memmap does this "
-                           "for every task)", task_dir.name, too_large)
-            in_memory = False
-        # The splits load side by side: reading the pages releases the GIL (an event task: 0.44 s, 0.49 s in turn).
-        with ThreadPoolExecutor(min(4, len(metadata["splits"]))) as pool:
-            loaded = pool.map(lambda split: load_split(task_dir, split, in_memory), metadata["splits"])
-            data = dict(zip(metadata["splits"], loaded))
-        layout = arrangements(metadata)
-        training_sets = fold_buffer([[data[s] for s in arrangement.train] for arrangement in layout])
-        if memory_ledger:
-            memory_ledger.hold(sum(split.embeddings.nbytes for split in data.values()) if in_memory else 0)
-    setup = Setup(task_dir, metadata, labels, device, accelerator, devices, deterministic, in_memory,
+    task = load_task(task_dir, metadata, labels, device, in_memory, memory_ledger)
+    setup = Setup(task_dir, metadata, labels, device, accelerator, devices, deterministic, task.in_memory,
                   stop_on_nan_score=stop_on_nan_score, primary=score_function(evaluation[0], label_to_idx),
                   scores=[score_function(name, label_to_idx) for name in evaluation],
                   postprocessing=postprocessing, monitor_loss=monitor_loss)
-    events = {split: read_events(task_dir / f"{split}.json", labels)  # the splits' reference events
-              for split in metadata["splits"]} if setup.is_event else {}
-    for split, reference in events.items():
-        strangers = set(data[split].filenames) - set(reference)
-        if strangers:  # its frames' events would all count as false
-            raise UserError(f"{task_dir / timestamps_file(split)}: file {sorted(strangers)[0]!r} is "
-                            f"not in the task's {split}.json")
     points = sample_grid(searched_grid, grid_points, seed)
     report: Dict[str, Any] = {"score_mode": "max" if setup.monitor_maximize else "min",
                               "embedding_path": str(task_dir), "model": model_label}
     grid_records: List[Dict[str, Any]] = []
     with measure_cost("predictions", device=str(device)) as cost, atomic_path(task_dir / ".outputs") as out:
         out.mkdir()
-        best_hp: Optional[GridPoint] = None
+        chosen: Optional[GridPoint] = None
         fold_reports: Dict[str, Any] = {}
-        for index, arrangement in enumerate(layout):
-            train = concatenate([data[s] for s in arrangement.train], "train", training_sets)
-            if len(train.targets) < 2:  # a batch of one row cannot be normalized (BatchNorm)
-                raise UserError(f"{task_dir.name} ({arrangement.name}): {len(train.targets)} training row; "
-                                "at least 2 are needed")
-            missing = [labels[i] for i in np.nonzero(train.targets.sum(axis=0) == 0)[0]]
-            if missing:
-                logger.warning("%s (%s): no training example for class(es) %s; they can never be predicted "
-                               "well and are reported in the scores file", task_dir.name, arrangement.name, missing)
-            valid, test = data[arrangement.valid], data[arrangement.test]
-            reference_valid, reference_test = events.get(arrangement.valid), events.get(arrangement.test)
-            searched: Optional[FitResult] = None
-            if best_hp is None or search_every_fold:
-                results, records = grid_search(setup, points, train, valid, reference_valid, seed, out / LOGS,
-                                               arrangement.name, f"{task_dir.name} {arrangement.name}", progress)
-                grid_records += records
-                searched = select_best(results, setup.monitor_maximize)
-                best_hp = searched.hparams
-            runs: List[Tuple[Dict[str, Any], Dict[str, Any], FitResult]] = []
-            for repeat in range(seeds):
-                run_seed = seed + repeat
-                result = searched if (repeat == 0 and searched is not None) else fit(
-                    setup, [best_hp], train, valid, reference_valid, run_seed, out / LOGS,
-                    f"{arrangement.name}-final-seed{run_seed}", ["final"])[0]
-                scores, stored = test_scores(setup, result, test, reference_test)
-                result.model = None
-                runs.append((scores, stored, result))
-            first_scores, first_stored, first = runs[0]
-            save_predictions(out, arrangement.name, first_stored, labels)
-            fold_report = {**first_scores, "validation_score": first.validation_score, "epoch": first.best_epoch,
-                           "time_in_min": first.seconds / 60.0}
-            if seeds > 1:
-                fold_report["seeds"] = {str(result.seed): scores for scores, _, result in runs}
-                fold_report["seed_summary"] = {key: defined_mean_and_std([s[key] for s, _, _ in runs])
-                                               for key in first_scores}
-            if missing:
-                fold_report["classes_without_training_examples"] = missing
-            fold_reports[arrangement.name] = fold_report
-            report.setdefault("postprocessing", sorted(first.details.get("postprocessing", {}).items()))
-            report["hparams"] = {k: v for k, v in best_hp.items()}
+        for arrangement in task.layout:
+            result = train_arrangement(setup, task, arrangement, points, None if search_every_fold else chosen,
+                                       seed, seeds, out, progress)
+            chosen = result.hparams
+            grid_records += result.grid_records
+            fold_reports[arrangement.name] = result.report
+            report.setdefault("postprocessing", result.postprocessing)
+            report["hparams"] = {k: v for k, v in chosen.items()}
         report.update(fold_reports)
-        if len(layout) > 1:
-            report["aggregated_scores"] = aggregated_scores([fold_reports[a.name] for a in layout])
+        if len(task.layout) > 1:
+            report["aggregated_scores"] = aggregated_scores([fold_reports[a.name] for a in task.layout])
         write_json(out / SCORES, report)
-        write_json(out / BEST_MODEL_CONFIG, best_hp)
+        write_json(out / BEST_MODEL_CONFIG, chosen)
         write_json(out / GRID_POINTS, grid_records)
     cost.update(task=task_dir.name, grid=grid, grid_points=len(points), device=str(device),
-                embeddings="in memory" if in_memory else "memmap")
-    finished = task_dir / ".outputs"
-    for path in finished.iterdir():
-        target = task_dir / path.name
-        remove_path(target)
-        shutil.move(str(path), str(target))
-    remove_path(finished)
-    write_json(task_dir / COST, cost, indent=2)
-    write_json(task_dir / DONE_MARKER, {"time": cost["wall_seconds"], "embedding_path": str(task_dir),
-                                        "grid": grid, "grid_points": len(points), "device": str(device),
-                                        "stop_on_nan_score": stop_on_nan_score,
-                                        "gpu_max_mem": cost["peak_gpu_memory_mb"]})
+                embeddings="in memory" if task.in_memory else "memmap")
+    publish_outputs(task_dir, task_dir / ".outputs", cost,
+                    {"time": cost["wall_seconds"], "embedding_path": str(task_dir), "grid": grid,
+                     "grid_points": len(points), "device": str(device), "stop_on_nan_score": stop_on_nan_score,
+                     "gpu_max_mem": cost["peak_gpu_memory_mb"]})
     return report
 
 
