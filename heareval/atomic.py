@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Union
 
+from heareval.errors import UserError
+
 PathLike = Union[str, Path]
 
 
@@ -82,3 +84,12 @@ def write_json(path: PathLike, obj: Any, indent: Union[int, bool, None] = True) 
 def write_text(path: PathLike, text: str) -> None:
     with atomic_path(path, replace=True) as temporary:
         temporary.write_text(text)
+
+
+def check_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot create {folder}: {error.strerror}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"folder is not writable: {folder}")

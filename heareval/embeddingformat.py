@@ -1,10 +1,13 @@
 """The embeddings folder (docs/embeddings-format.md): its file names, how its files are read, and when a
 folder is complete. Written by the embeddings stage, read by the predictions stage."""
 
+import json
 import logging
 import pickle
 from pathlib import Path
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
+
+from slugify import slugify
 
 from heareval.errors import UserError
 from heareval.taskformat import load_task_metadata, read_json
@@ -117,3 +120,10 @@ def check_complete(task_dir: Path) -> None:
         raise UserError(f"{task_dir}: embeddings are incomplete ({problem}); rerun the embeddings runner")
     logger.warning("%s has no %s marker; its files are complete by the format, so it is used", task_dir,
                    DONE_MARKER)
+
+
+def module_dir_name(module_name: str, options: Optional[Dict[str, Any]] = None) -> str:
+    """`<module>` or, with model options, `<module>-<slug of the options>` (as the original kit named it)."""
+    if not options:
+        return module_name
+    return f"{module_name}-{slugify(json.dumps(options, sort_keys=True))}"

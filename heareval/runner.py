@@ -11,15 +11,17 @@ import multiprocessing
 import os
 import socket
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import click
 import luigi
 
-from heareval.atomic import write_json
+from heareval.atomic import check_writable, write_json
 from heareval.collector import collector_paused
 from heareval.embeddingformat import DONE_MARKER as EMBEDDINGS_DONE
+from heareval.embeddingformat import module_dir_name
 from heareval.embeddings.hear_api import (
     HearModel,
     default_model_threads,
@@ -28,18 +30,17 @@ from heareval.embeddings.hear_api import (
     parse_model_options,
     require_valid,
 )
-from heareval.embeddings.runner import default_reader_workers, module_dir_name
-from heareval.embeddings.task_embeddings import embed_task
+from heareval.embeddings.task_embeddings import default_reader_workers, embed_task
 from heareval.errors import UserError, report_user_errors
 from heareval.evaluation.reference import resolve_reference, result_task_names
 from heareval.evaluation.report import publish
 from heareval.evaluation.task_evaluation import evaluate_task
 from heareval.luigi_run import Stage, run_luigi
 from heareval.predictionformat import DONE_MARKER as PREDICTIONS_DONE
+from heareval.predictions.devices import parse_gpus
 from heareval.predictions.grid import GRIDS
-from heareval.predictions.runner import parse_gpus
+from heareval.tasks.config import DEFAULT_SAMPLE_RATES, parse_rates, selected_tasks
 from heareval.tasks.pipeline import FinalizeCorpus, finalize_task, run_config, small_corpus_dir
-from heareval.tasks.runner import DEFAULT_SAMPLE_RATES, check_writable, parse_rates, selected_tasks
 from heareval.tasks.small import build_small_corpus
 
 STAGES = ("tasks", "embeddings", "predictions", "evaluation")
@@ -171,66 +172,99 @@ class EvaluateTask(PredictTask):
         record_run(self.embeddings_dir, "evaluation", self.module, self.task_dir_name)
 
 
-def benchmark(modules: Sequence[str], tasks: Sequence[str], until: str = "evaluation", small: bool = False,
-              mode: Optional[str] = None, sample_rates: Optional[Sequence[int]] = None, work_dir: str = "_workdir",
-              tasks_dir: str = "tasks", embeddings_dir: str = "embeddings", mirror: str = "",
-              model_path: str = "", model_options: Optional[Dict[str, Any]] = None, grid: str = "default",
-              grid_points: int = 8, seed: int = 42, seeds: int = 1, device: str = "", gpus: str = "",
-              num_workers: int = 1, scheduler_host: Optional[str] = None, scheduler_port: int = 8082,
-              verbose: bool = False, search_every_fold: bool = False,
-              stop_on_nan_score: bool = False, bootstrap: int = 0,
-              confidence: float = 0.95) -> Dict[str, Dict[str, Any]]:
-    """Run the DAG up to `until`; return {module: {task: evaluation}} (empty before the evaluation stage)."""
-    if until not in STAGES:
-        raise UserError(f"--until {until!r}: one of {', '.join(STAGES)}")
-    if grid not in GRIDS:
-        raise UserError(f"unknown grid {grid!r}; grids: {', '.join(GRIDS)}")
-    gpu_ids = parse_gpus(gpus) if gpus else None
+@dataclass(frozen=True)
+class BenchmarkSettings:
+    """How `benchmark` runs the stages; each field has its command-line option's default."""
+
+    until: str = "evaluation"
+    small: bool = False
+    mode: Optional[str] = None
+    sample_rates: Optional[Sequence[int]] = None  # default: the modules' own rates
+    work_dir: str = "_workdir"
+    tasks_dir: str = "tasks"
+    embeddings_dir: str = "embeddings"
+    mirror: str = ""
+    model_path: str = ""
+    model_options: Optional[Dict[str, Any]] = None
+    grid: str = "default"
+    grid_points: int = 8
+    seed: int = 42
+    seeds: int = 1
+    search_every_fold: bool = False
+    stop_on_nan_score: bool = False
+    device: str = ""
+    gpus: str = ""
+    num_workers: int = 1
+    scheduler_host: Optional[str] = None
+    scheduler_port: int = 8082
+    bootstrap: int = 0
+    confidence: float = 0.95
+    verbose: bool = False
+
+
+def benchmark(modules: Sequence[str], tasks: Sequence[str],
+              settings: BenchmarkSettings = BenchmarkSettings()) -> Dict[str, Dict[str, Any]]:
+    """Run the DAG up to `settings.until`; return {module: {task: evaluation}} (empty before the evaluation
+    stage)."""
+    if settings.until not in STAGES:
+        raise UserError(f"--until {settings.until!r}: one of {', '.join(STAGES)}")
+    if settings.grid not in GRIDS:
+        raise UserError(f"unknown grid {settings.grid!r}; grids: {', '.join(GRIDS)}")
+    gpu_ids = parse_gpus(settings.gpus) if settings.gpus else None
     if gpu_ids is not None and len(gpu_ids) > 1:
-        raise UserError(f"--gpus {gpus}: this runner trains on one GPU per process; for several GPUs run one "
-                        "process per GPU (README, 'Several GPUs')")
-    gpus = json.dumps(gpu_ids) if gpu_ids is not None else ""
-    embedding_device(device)  # CUDA asked of a machine without it: before any work
-    check_writable(Path(tasks_dir))
-    check_writable(Path(embeddings_dir))
-    options_json = json.dumps(model_options or {}, sort_keys=True)
+        raise UserError(f"--gpus {settings.gpus}: this runner trains on one GPU per process; for several GPUs run "
+                        "one process per GPU (README, 'Several GPUs')")
+    embedding_device(settings.device)  # CUDA asked of a machine without it: before any work
+    check_writable(Path(settings.tasks_dir))
+    check_writable(Path(settings.embeddings_dir))
+    options_json = json.dumps(settings.model_options or {}, sort_keys=True)
+    sample_rates = list(settings.sample_rates or [])
     if not sample_rates:
-        rates = {module_sample_rate(module, model_path, options_json) for module in modules}
-        sample_rates = sorted(rates) if until != "tasks" else list(DEFAULT_SAMPLE_RATES)
-    if small:
+        rates = {module_sample_rate(module, settings.model_path, options_json) for module in modules}
+        sample_rates = sorted(rates) if settings.until != "tasks" else list(DEFAULT_SAMPLE_RATES)
+    if settings.small:
         for name in tasks:
-            build_small_corpus(name, small_corpus_dir(work_dir, name))
-    threads = max(1, (os.cpu_count() or 1) // max(1, num_workers))
-    common = dict(sample_rates=list(sample_rates), small=small, mode=mode or "", mirror=mirror, tasks_dir=tasks_dir,
-                  work_dir=work_dir, threads=threads)
+            build_small_corpus(name, small_corpus_dir(settings.work_dir, name))
     for name in tasks:
-        run_config(name, mode or "", small, work_dir, mirror)
-    if until == "tasks":
-        targets: List[luigi.Task] = [finalize_task(name, sample_rates, tasks_dir, mode=mode or "", small=small,
-                                                   work_dir=work_dir, mirror=mirror, threads=threads)
-                                     for name in tasks]
-    else:
-        stage_class = {"embeddings": EmbedTask, "predictions": PredictTask, "evaluation": EvaluateTask}[until]
-        targets = []
-        for module in modules:
-            for name in tasks:
-                params: Dict[str, Any] = dict(module=module, task_name=name, model_path=model_path,
-                                              model_options=options_json, embeddings_dir=embeddings_dir,
-                                              device=device, **common)
-                if until != "embeddings":
-                    params.update(grid=grid, grid_points=grid_points, seed=seed, seeds=seeds, gpus=gpus,
-                                  search_every_fold=search_every_fold, stop_on_nan_score=stop_on_nan_score)
-                if until == "evaluation":
-                    params.update(bootstrap=bootstrap, confidence=confidence)
-                targets.append(stage_class(**params))
-    run_luigi(targets, work_dir, num_workers, scheduler_host, scheduler_port, verbose)
-    if until != "evaluation":
+        run_config(name, settings.mode or "", settings.small, settings.work_dir, settings.mirror)
+    targets = stage_targets(modules, tasks, settings, sample_rates, json.dumps(gpu_ids) if gpu_ids is not None else "",
+                            options_json)
+    run_luigi(targets, settings.work_dir, settings.num_workers, settings.scheduler_host, settings.scheduler_port,
+              settings.verbose)
+    if settings.until != "evaluation":
         return {}
     results: Dict[str, Dict[str, Any]] = {}
     for target in targets:
         with open(target.output().path) as f:
-            results.setdefault(module_dir_name(target.module, model_options), {})[target.task_dir_name] = json.load(f)
+            module = module_dir_name(target.module, settings.model_options)
+            results.setdefault(module, {})[target.task_dir_name] = json.load(f)
     return results
+
+
+def stage_targets(modules: Sequence[str], tasks: Sequence[str], settings: BenchmarkSettings,
+                  sample_rates: List[int], gpus: str, options_json: str) -> List[luigi.Task]:
+    """The Luigi tasks of the last stage to run, one per task (and module)."""
+    threads = max(1, (os.cpu_count() or 1) // max(1, settings.num_workers))
+    common = dict(sample_rates=sample_rates, small=settings.small, mode=settings.mode or "", mirror=settings.mirror,
+                  tasks_dir=settings.tasks_dir, work_dir=settings.work_dir, threads=threads)
+    if settings.until == "tasks":
+        return [finalize_task(name, sample_rates, settings.tasks_dir, mode=settings.mode or "", small=settings.small,
+                              work_dir=settings.work_dir, mirror=settings.mirror, threads=threads) for name in tasks]
+    stage_class = {"embeddings": EmbedTask, "predictions": PredictTask, "evaluation": EvaluateTask}[settings.until]
+    targets: List[luigi.Task] = []
+    for module in modules:
+        for name in tasks:
+            params: Dict[str, Any] = dict(module=module, task_name=name, model_path=settings.model_path,
+                                          model_options=options_json, embeddings_dir=settings.embeddings_dir,
+                                          device=settings.device, **common)
+            if settings.until != "embeddings":
+                params.update(grid=settings.grid, grid_points=settings.grid_points, seed=settings.seed,
+                              seeds=settings.seeds, gpus=gpus, search_every_fold=settings.search_every_fold,
+                              stop_on_nan_score=settings.stop_on_nan_score)
+            if settings.until == "evaluation":
+                params.update(bootstrap=settings.bootstrap, confidence=settings.confidence)
+            targets.append(stage_class(**params))
+    return targets
 
 
 @click.command()
@@ -275,10 +309,14 @@ def main(modules: Sequence[str], task_names: str, until: str, small: bool, mode:
     """Run the four stages for MODULES x TASKS."""
     tasks = [t for part in task_names.split(",") for t in selected_tasks(part.strip())]
     rates = parse_rates(sample_rates) if sample_rates else None
-    results = benchmark(modules, list(dict.fromkeys(tasks)), until, small, mode, rates, work_dir, tasks_dir,
-                        embeddings_dir, mirror, model_path, parse_model_options(model_options), grid, grid_points,
-                        seed, seeds, device, gpus, num_workers, scheduler_host, scheduler_port, verbose,
-                        search_every_fold, stop_on_nan_score, bootstrap, confidence)
+    settings = BenchmarkSettings(
+        until=until, small=small, mode=mode, sample_rates=rates, work_dir=work_dir, tasks_dir=tasks_dir,
+        embeddings_dir=embeddings_dir, mirror=mirror, model_path=model_path,
+        model_options=parse_model_options(model_options), grid=grid, grid_points=grid_points, seed=seed, seeds=seeds,
+        search_every_fold=search_every_fold, stop_on_nan_score=stop_on_nan_score, device=device, gpus=gpus,
+        num_workers=num_workers, scheduler_host=scheduler_host, scheduler_port=scheduler_port, bootstrap=bootstrap,
+        confidence=confidence, verbose=verbose)
+    results = benchmark(modules, list(dict.fromkeys(tasks)), settings)
     if results:
         publish(results, Path(output), table_path,
                 reference=resolve_reference(None, result_task_names(results)))

@@ -103,10 +103,11 @@ def test_until_stops_after_a_stage_and_costs_are_recorded(tmp_path):
 @pytest.mark.parametrize("gpus", ["[0, 1]", "2"])
 def test_several_gpus_are_refused_with_the_way_to_use_them(tmp_path, gpus):
     from heareval.errors import UserError
-    from heareval.runner import benchmark
+    from heareval.runner import BenchmarkSettings, benchmark
 
     with pytest.raises(UserError, match="one process per GPU"):
-        benchmark(["heareval.baseline"], ["speech_commands"], gpus=gpus, tasks_dir=str(tmp_path / "tasks"))
+        benchmark(["heareval.baseline"], ["speech_commands"],
+                  BenchmarkSettings(gpus=gpus, tasks_dir=str(tmp_path / "tasks")))
     assert not (tmp_path / "tasks").exists()
 
 

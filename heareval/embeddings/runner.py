@@ -1,15 +1,13 @@
 """`python -m heareval.embeddings.runner MODULE`: cache a HEAR-API model's embeddings for every task."""
 
-import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import click
-from slugify import slugify
 
+from heareval.embeddingformat import module_dir_name
 from heareval.embeddings.hear_api import (
     default_model_threads,
     embedding_device,
@@ -17,18 +15,11 @@ from heareval.embeddings.hear_api import (
     parse_model_options,
     require_valid,
 )
-from heareval.embeddings.task_embeddings import embed_task, source_rate
+from heareval.embeddings.task_embeddings import default_reader_workers, embed_task, source_rate
 from heareval.errors import UserError, report_user_errors
 from heareval.taskformat import is_task_dir, load_task_metadata
 
 logger = logging.getLogger(__name__)
-
-
-def module_dir_name(module_name: str, options: Optional[Dict[str, Any]] = None) -> str:
-    """`<module>` or, with model options, `<module>-<slug of the options>` (as the original kit named it)."""
-    if not options:
-        return module_name
-    return f"{module_name}-{slugify(json.dumps(options, sort_keys=True))}"
 
 
 def find_tasks(tasks_dir: Path, task: str = "all") -> List[Path]:
@@ -43,13 +34,6 @@ def find_tasks(tasks_dir: Path, task: str = "all") -> List[Path]:
     if not tasks:
         raise UserError(f"no tasks in {tasks_dir} (a task is a folder holding task_metadata.json)")
     return tasks
-
-
-def default_reader_workers() -> int:
-    """Audio-reading processes: none on a small machine, where the model needs every core and worker
-    processes only add start-up time and memory; up to 4 where cores are to spare."""
-    cpus = os.cpu_count() or 1
-    return 0 if cpus <= 2 else min(4, cpus - 2)
 
 
 def run_embeddings(module: str, model_path: str = "", model_options: Optional[Dict[str, Any]] = None,

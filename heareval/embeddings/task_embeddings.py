@@ -7,6 +7,7 @@ straight into the split's raw float32 memmap, so memory stays bounded whatever t
 import ctypes
 import json
 import logging
+import os
 import pickle
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -296,3 +297,10 @@ def embed_task(hear: HearModel, task_dir: Path, out_dir: Path, device: str, batc
                     "gpu_device_name": torch.cuda.get_device_name() if device.startswith("cuda") else None})
         (temporary / DONE_MARKER).write_text(json.dumps(rows) + "\n")
     return True
+
+
+def default_reader_workers() -> int:
+    """Audio-reading processes: none on a small machine, where the model needs every core and worker
+    processes only add start-up time and memory; up to 4 where cores are to spare."""
+    cpus = os.cpu_count() or 1
+    return 0 if cpus <= 2 else min(4, cpus - 2)

@@ -4,6 +4,7 @@ A task's MLPs are small, so spreading one model over several GPUs would spend mo
 it saves; several GPUs (and big CPUs) are used by training several tasks side by side instead.
 """
 
+import json
 from typing import Any, List, Optional, Sequence, Tuple
 
 from heareval.errors import UserError
@@ -44,3 +45,18 @@ def worker_devices(gpus: Devices, jobs: int = 1) -> List[Devices]:
         check_gpus(gpus)  # a missing GPU is reported here, before any worker starts
     devices: List[Devices] = [[gpu] for gpu in gpus] if gpus else [gpus]
     return [device for device in devices for _ in range(jobs)]
+
+
+def parse_gpus(value: Optional[str]) -> Optional[List[int]]:
+    """An int N (the first N GPUs; 0 = CPU) or a JSON list of GPU ids; None = automatic."""
+    if value is None:
+        return None
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        raise UserError(f"--gpus {value!r}: expected an integer or a JSON list such as [0]") from None
+    if isinstance(parsed, int) and parsed >= 0:
+        return list(range(parsed))
+    if isinstance(parsed, list) and all(isinstance(g, int) and g >= 0 for g in parsed):
+        return parsed
+    raise UserError(f"--gpus {value!r}: expected an integer or a JSON list such as [0]")

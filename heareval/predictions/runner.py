@@ -1,6 +1,5 @@
 """`python -m heareval.predictions.runner MODULE|TASK_DIR...`: train, select and score every task."""
 
-import json
 import sys
 from pathlib import Path
 from typing import List, Optional, Sequence
@@ -12,25 +11,10 @@ from heareval.collector import collector_paused
 from heareval.embeddingformat import check_complete
 from heareval.errors import UserError, report_user_errors
 from heareval.predictionformat import DONE_MARKER, MLP, PROBES, probe_dir
-from heareval.predictions.devices import worker_devices
+from heareval.predictions.devices import parse_gpus, worker_devices
 from heareval.predictions.grid import GRIDS
 from heareval.predictions.workers import configure_logging, predict_in_workers
 from heareval.taskformat import is_task_dir, load_task_metadata
-
-
-def parse_gpus(value: Optional[str]) -> Optional[List[int]]:
-    """An int N (the first N GPUs; 0 = CPU) or a JSON list of GPU ids; None = automatic."""
-    if value is None:
-        return None
-    try:
-        parsed = json.loads(value)
-    except json.JSONDecodeError:
-        raise UserError(f"--gpus {value!r}: expected an integer or a JSON list such as [0]") from None
-    if isinstance(parsed, int) and parsed >= 0:
-        return list(range(parsed))
-    if isinstance(parsed, list) and all(isinstance(g, int) and g >= 0 for g in parsed):
-        return parsed
-    raise UserError(f"--gpus {value!r}: expected an integer or a JSON list such as [0]")
 
 
 def embedding_task_dirs(targets: Sequence[str], embeddings_dir: str, task: str = "all") -> List[Path]:

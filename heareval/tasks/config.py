@@ -3,7 +3,7 @@
 import copy
 import importlib
 from types import ModuleType
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from heareval.errors import UserError
 from heareval.tasks.download import upstream_file_name
@@ -15,6 +15,7 @@ TASK_NAMES: List[str] = ["speech_commands", "nsynth_pitch", "dcase2016_task2", "
                          "beijing_opera", "vox_lingua_top10", "gunshot_triangulation"]
 
 SPLITS = ["train", "valid", "test"]
+DEFAULT_SAMPLE_RATES = (16000, 22050, 32000, 44100, 48000)  # hearpreprocess's
 # Keys of a task's config that describe how to build it, not the finished task.
 BUILD_ONLY_KEYS = ("modes", "label_vocabulary", "small_corpus")
 
@@ -63,3 +64,20 @@ def task_dir_name(config: Dict[str, Any]) -> str:
 
 def declared_vocabulary(task_name: str) -> Optional[List[Any]]:
     return task_module(task_name).CONFIG.get("label_vocabulary")
+
+
+def selected_tasks(task: str) -> List[str]:
+    if task == "all":
+        return list(TASK_NAMES)
+    task_module(task)  # raises a UserError naming the known tasks
+    return [task]
+
+
+def parse_rates(values: Sequence[str]) -> List[int]:
+    rates: List[int] = []
+    for value in values:
+        for part in str(value).replace(",", " ").split():
+            if not part.isdigit():
+                raise UserError(f"invalid sample rate {part!r}: expected an integer in Hz")
+            rates.append(int(part))
+    return sorted(set(rates)) or list(DEFAULT_SAMPLE_RATES)

@@ -8,30 +8,13 @@ from typing import List, Optional, Sequence
 import click
 from tqdm import tqdm
 
+from heareval.atomic import check_writable
 from heareval.errors import UserError, report_user_errors
 from heareval.luigi_run import run_luigi
-from heareval.tasks.config import TASK_NAMES, task_module
+from heareval.tasks.config import DEFAULT_SAMPLE_RATES, parse_rates, selected_tasks
 from heareval.tasks.download import read_md5sums
 from heareval.tasks.pipeline import finalize_task, run_config, small_corpus_dir
 from heareval.tasks.small import build_small_corpus
-
-DEFAULT_SAMPLE_RATES = (16000, 22050, 32000, 44100, 48000)
-
-
-def selected_tasks(task: str) -> List[str]:
-    if task == "all":
-        return list(TASK_NAMES)
-    task_module(task)  # raises a UserError naming the known tasks
-    return [task]
-
-
-def check_writable(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UserError(f"cannot create {folder}: {error.strerror}") from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise UserError(f"folder is not writable: {folder}")
 
 
 def preprocess(tasks: Sequence[str], sample_rates: Sequence[int] = DEFAULT_SAMPLE_RATES, small: bool = False,
@@ -64,16 +47,6 @@ def preprocess(tasks: Sequence[str], sample_rates: Sequence[int] = DEFAULT_SAMPL
         run_config(final.task_name, mode_param, small, work_dir, mirror)  # bad modes fail here, before the DAG
     run_luigi(finals, work_dir, num_workers, scheduler_host, scheduler_port, verbose)
     return [Path(final.output().path) for final in finals]
-
-
-def parse_rates(values: Sequence[str]) -> List[int]:
-    rates: List[int] = []
-    for value in values:
-        for part in str(value).replace(",", " ").split():
-            if not part.isdigit():
-                raise UserError(f"invalid sample rate {part!r}: expected an integer in Hz")
-            rates.append(int(part))
-    return sorted(set(rates)) or list(DEFAULT_SAMPLE_RATES)
 
 
 @click.command()
