@@ -7,6 +7,7 @@ import tarfile
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
+from typing import Sequence
 
 from tqdm import tqdm
 
@@ -60,11 +61,28 @@ def _extract_tar(archive: Path, target: Path) -> None:
 
 def _extract_zip(archive: Path, target: Path) -> None:
     with zipfile.ZipFile(archive) as zf:
-        infos = zf.infolist()
-        for info in infos:
-            link_target = ""
-            if stat.S_ISLNK(info.external_attr >> 16):
-                link_target = zf.read(info).decode("utf-8", "replace")
-            check_member(archive, info.filename, link_target)
-        for info in tqdm(infos, desc=f"extract {archive.name}", unit="file", leave=False, mininterval=1.0):
-            zf.extract(info, target)
+        extract_zip_members(zf, archive, target)
+
+
+def extract_zip_members(zf: zipfile.ZipFile, archive: Path, target: Path) -> None:
+    """Every member of an open zip archive into target, after checking that none escapes it."""
+    infos = zf.infolist()
+    for info in infos:
+        link_target = ""
+        if stat.S_ISLNK(info.external_attr >> 16):
+            link_target = zf.read(info).decode("utf-8", "replace")
+        check_member(archive, info.filename, link_target)
+    for info in tqdm(infos, desc=f"extract {archive.name}", unit="file", leave=False, mininterval=1.0):
+        zf.extract(info, target)
+
+
+def extract_split_zip(parts: Sequence[Path], target: Path) -> None:
+    """Extract the split zip archive whose parts, in order, are `parts` into the (new) folder `target`."""
+    from heareval.tasks.split_zip import open_split_zip
+
+    target.mkdir(parents=True, exist_ok=True)
+    try:
+        with open_split_zip(parts) as zf:
+            extract_zip_members(zf, parts[-1], target)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise UserError(f"corrupt archive {parts[-1]}: {error}") from None

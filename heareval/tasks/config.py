@@ -12,12 +12,23 @@ from heareval.tasks.download import upstream_file_name
 # in METADATA_TASK) and, for --small, heareval/tasks/small/<name>.py; then add its name here.
 TASK_NAMES: List[str] = ["speech_commands", "nsynth_pitch", "dcase2016_task2", "esc50",
                          "mridangam_stroke", "mridangam_tonic", "libricount", "vocal_imitation",
-                         "beijing_opera", "vox_lingua_top10", "gunshot_triangulation"]
+                         "beijing_opera", "vox_lingua_top10", "gunshot_triangulation", "fsd50k"]
 
 SPLITS = ["train", "valid", "test"]
 DEFAULT_SAMPLE_RATES = (16000, 22050, 32000, 44100, 48000)  # hearpreprocess's
 # Keys of a task's config that describe how to build it, not the finished task.
 BUILD_ONLY_KEYS = ("modes", "label_vocabulary", "small_corpus")
+
+
+def download_files(entries: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Every file the entries download, each a dict with its url and md5: a multipart zip entry's parts
+    (`multipart_zip_urls`, as FSD50K's), or the entry itself."""
+    return [part for entry in entries for part in entry.get("multipart_zip_urls", [entry])]
+
+
+def download_key(entry: Dict[str, Any]) -> str:
+    """What an entry is called in a task's metadata rules: its split, or its name (FSD50K's ground truth)."""
+    return entry["split"] if "split" in entry else entry["name"]
 
 
 def task_module(task_name: str) -> ModuleType:
@@ -43,7 +54,7 @@ def resolve_config(task_name: str, mode: Optional[str], small: bool, work_dir: s
     # The synthetic stand-in (--small) has the full archives' names; a small mode's own archives are the
     # original's downsampled ones (--mode small).
     config.update({k: copy.deepcopy(v) for k, v in mode_settings.items() if not (small and k == "download_urls")})
-    for entry in config["download_urls"]:
+    for entry in download_files(config["download_urls"]):
         file_name = upstream_file_name(entry["url"])  # zenodo's URLs end in ?download=1
         if url_of and file_name in url_of:
             entry["url"] = url_of[file_name]

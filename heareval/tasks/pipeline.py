@@ -23,9 +23,9 @@ from heareval.atomic import atomic_path, write_json
 from heareval.errors import UserError
 from heareval.luigi_run import Stage
 from heareval.taskformat import LABEL_VOCABULARY, TASK_METADATA, sorted_labels, write_label_vocabulary
-from heareval.tasks.archive import ARCHIVE_SUFFIXES, extract_archive
+from heareval.tasks.archive import ARCHIVE_SUFFIXES, extract_archive, extract_split_zip
 from heareval.tasks.audio_dir_stats import audio_dir_stats, stats_of_files
-from heareval.tasks.config import declared_vocabulary, resolve_config, task_dir_name
+from heareval.tasks.config import declared_vocabulary, download_files, download_key, resolve_config, task_dir_name
 from heareval.tasks.download import download, mirrored_url, read_md5sums, upstream_file_name
 from heareval.tasks.splits import assign_splits, split_duration_cap, subsample
 
@@ -73,6 +73,34 @@ class ExtractArchive(Stage):
             extract_archive(Path(self.input().path), temporary)
 
 
+class ExtractSplitZip(Stage):
+    """A split zip archive's contents (`<zipname>.z01`, ..., `<zipname>.zip`, each md5-checked) in
+    <work_dir>/extracted/<zipname without .zip>/."""
+
+    urls = luigi.ListParameter()
+    md5s = luigi.ListParameter()
+    zipname = luigi.Parameter()
+
+    def requires(self) -> List[DownloadCorpus]:
+        return [DownloadCorpus(url=url, md5=md5, work_dir=self.work_dir) for url, md5 in zip(self.urls, self.md5s)]
+
+    def output(self) -> luigi.LocalTarget:
+        return luigi.LocalTarget(str(Path(self.work_dir) / "extracted" / self.zipname.removesuffix(".zip")))
+
+    def run(self) -> None:
+        with atomic_path(self.output().path) as temporary:
+            extract_split_zip([Path(target.path) for target in self.input()], temporary)
+
+
+def extract_stage(entry: Dict[str, Any], work_dir: str, threads: int) -> luigi.Task:
+    """The stage that extracts one download entry: an archive, or a split zip archive's parts."""
+    if "multipart_zip_urls" in entry:
+        parts = entry["multipart_zip_urls"]
+        return ExtractSplitZip(urls=[part["url"] for part in parts], md5s=[part["md5"] for part in parts],
+                               zipname=entry["zipname"], work_dir=work_dir, threads=threads)
+    return ExtractArchive(url=entry["url"], md5=entry["md5"], work_dir=work_dir, threads=threads)
+
+
 @functools.lru_cache(maxsize=None)
 def mirror_md5sums(mirror: str) -> Dict[str, str]:
     return read_md5sums(mirror) if mirror else {}
@@ -115,7 +143,7 @@ def _run_config(task_name: str, mode: str, small: bool, work_dir: str, mirror: s
 
         generic = task_module(task_name).CONFIG
         for settings in [generic, *generic["modes"].values()]:
-            for entry in settings.get("download_urls", []):
+            for entry in download_files(settings.get("download_urls", [])):
                 url_of[upstream_file_name(entry["url"])] = mirrored_url(mirror, entry["url"])
     config = resolve_config(task_name, mode or None, small, work_dir, overrides, url_of)
     return json.dumps(config)
@@ -135,8 +163,7 @@ class ExtractMetadata(TaskStage):
     """
 
     def requires(self) -> Dict[str, luigi.Task]:
-        return {entry["split"]: ExtractArchive(url=entry["url"], md5=entry["md5"], work_dir=self.work_dir,
-                                               threads=self.threads)
+        return {download_key(entry): extract_stage(entry, self.work_dir, self.threads)
                 for entry in self.config["download_urls"]}
 
     def extracted(self, split: str) -> Path:

@@ -82,7 +82,10 @@ def sample_archive(members: List[Tuple[str, bytes]], fraction: float) -> Iterato
 def sample_task(task_name: str, work_dir: Path, out_dir: Path, fraction: float) -> Path:
     if not 0 < fraction <= 1:
         raise UserError(f"--fraction must be in (0, 1], got {fraction}")
-    names = [upstream_file_name(e["url"]) for e in task_module(task_name).CONFIG["download_urls"]]
+    entries = task_module(task_name).CONFIG["download_urls"]
+    if any("multipart_zip_urls" in entry for entry in entries):
+        raise UserError(f"{task_name}: the sampler reads single archives; this task's audio is a split zip archive")
+    names = [upstream_file_name(e["url"]) for e in entries]
     sources = [work_dir / "downloads" / name for name in names]
     for source in sources:
         if not source.is_file():

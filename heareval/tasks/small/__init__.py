@@ -9,16 +9,18 @@ import gzip
 import hashlib
 import importlib
 import io
+import struct
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path
-from typing import Iterator, Tuple
+from typing import Iterator, List, Tuple
 
 import numpy as np
 import soundfile as sf
 
 from heareval.atomic import atomic_path
-from heareval.tasks.config import task_module
+from heareval.tasks.config import download_files, task_module
 from heareval.tasks.download import md5_of, upstream_file_name
 
 FIXED_MTIME = 1262304000  # 2010-01-01, so archives are byte-identical across runs
@@ -88,7 +90,33 @@ def build_small_corpus(task_name: str, out_dir: Path) -> Path:
     with atomic_path(out_dir) as temporary:
         temporary.mkdir()
         generator.build(temporary)
-        names = [upstream_file_name(e["url"]) for e in task_module(task_name).CONFIG["download_urls"]]
+        names = [upstream_file_name(e["url"]) for e in download_files(task_module(task_name).CONFIG["download_urls"])]
         lines = [f"{md5_of(temporary / name)}  {name}" for name in names]
         (temporary / "MD5SUMS").write_text("\n".join(lines) + "\n")
     return out_dir
+
+
+def write_split_zip(folder: Path, stem: str, members: Iterator[Tuple[str, bytes]], data_parts: int) -> List[Path]:
+    """A split zip archive as `zip -s` lays it out: `<stem>.z01` ... `<stem>.z<data_parts>` hold the members
+    (stored), after the split marker, cut into parts of equal size; `<stem>.zip` the central directory."""
+    stream = bytearray(b"PK\x07\x08")
+    directory = bytearray()
+    count = 0
+    dos_time, dos_date = 0, (ZIP_DATE[0] - 1980) << 9 | ZIP_DATE[1] << 5 | ZIP_DATE[2]
+    entries = list(members)
+    part_size = -(-(4 + sum(30 + len(name.encode()) + len(data) for name, data in entries)) // data_parts)
+    for name, data in entries:
+        encoded, crc = name.encode(), zlib.crc32(data)
+        disk, offset = divmod(len(stream), part_size)
+        stream += struct.pack("<4s5H3I2H", b"PK\x03\x04", 10, 0, 0, dos_time, dos_date, crc, len(data), len(data),
+                              len(encoded), 0) + encoded + data
+        directory += struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 10, 10, 0, 0, dos_time, dos_date, crc, len(data),
+                                 len(data), len(encoded), 0, 0, disk, 0, 0o644 << 16, offset) + encoded
+        count += 1
+    data_parts = [bytes(stream[i:i + part_size]) for i in range(0, len(stream), part_size)]
+    last = len(data_parts)
+    end = struct.pack("<4s4H2IH", b"PK\x05\x06", last, last, count, count, len(directory), 0, 0)
+    paths = [folder / f"{stem}.z{i + 1:02d}" for i in range(last)] + [folder / f"{stem}.zip"]
+    for path, content in zip(paths, data_parts + [bytes(directory) + end]):
+        path.write_bytes(content)
+    return paths
