@@ -12,6 +12,7 @@ import pytest
 import soundfile as sf
 import soxr
 
+from heareval.embeddingformat import matrix_file, read_dimensions
 from heareval.embeddings.runner import run_embeddings
 from heareval.errors import UserError
 from heareval.tasks.config import TASK_NAMES
@@ -58,6 +59,19 @@ def test_scene_layout_shapes_and_labels(baseline_embeddings, small_tasks):
         labels = pickle.loads((out / f"{split}.target-labels.pkl").read_bytes())
         names = json.loads((out / f"{split}.filenames.json").read_text())
         assert labels == [labels_json[n] for n in names]
+
+
+def test_clips_of_their_own_length_get_one_embedding_each(baseline_embeddings, small_tasks):
+    """FSD50K keeps each clip's length (sample_duration null): one scene embedding per clip all the same."""
+    task_dir = task_dir_of(small_tasks, "fsd50k")
+    lengths = {sf.info(path).frames for path in (task_dir / "16000" / "train").iterdir()}
+    assert len(lengths) > 10, "clips of many lengths"
+    embeddings = task_dir_of(baseline_embeddings, "fsd50k")
+    for split in ("train", "valid", "test"):
+        rows, dimension = read_dimensions(embeddings, split)
+        assert rows == len(json.loads((task_dir / f"{split}.json").read_text()))
+        matrix = np.fromfile(embeddings / matrix_file(split), dtype=np.float32)
+        assert matrix.size == rows * dimension and np.isfinite(matrix).all()
 
 
 def test_event_layout_frame_labels_and_timestamps(baseline_embeddings, small_tasks):
