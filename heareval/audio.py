@@ -15,18 +15,21 @@ from heareval.errors import UserError
 PathLike = Union[str, Path]
 
 
-def read_audio(path: PathLike, out: Optional[np.ndarray] = None) -> Tuple[np.ndarray, int]:
+def read_audio(path: PathLike, out: Optional[np.ndarray] = None,
+               max_seconds: Optional[float] = None) -> Tuple[np.ndarray, int]:
     """Return (samples float32 of shape (n,) or (n, channels), sample_rate).
 
     With `out` (float32, one row of a batch), a mono file of exactly len(out) samples is decoded straight
-    into it and `out` is returned; any other file comes back in a new array, for the caller to convert."""
+    into it and `out` is returned; any other file comes back in a new array, for the caller to convert.
+    With `max_seconds`, only the first round(max_seconds * rate) frames are decoded, so that a clip cut
+    from a long recording (MAESTRO's hours, Beehive's ten minutes) costs memory for the clip alone."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"audio file not found: {path}")
     try:
-        audio, sample_rate = _read_in_process(path, out)
+        audio, sample_rate = _read_in_process(path, out, max_seconds)
     except (sf.LibsndfileError, RuntimeError) as sf_error:
-        audio, sample_rate = _read_with_ffmpeg(path, sf_error)
+        audio, sample_rate = _read_with_ffmpeg(path, sf_error, max_seconds)
     except OSError as error:
         raise UserError(f"cannot read audio file {path}: {error.strerror or error}") from None
     if audio.size == 0:
@@ -34,7 +37,8 @@ def read_audio(path: PathLike, out: Optional[np.ndarray] = None) -> Tuple[np.nda
     return audio, sample_rate
 
 
-def _read_in_process(path: Path, out: Optional[np.ndarray]) -> Tuple[np.ndarray, int]:
+def _read_in_process(path: Path, out: Optional[np.ndarray], max_seconds: Optional[float] = None
+                     ) -> Tuple[np.ndarray, int]:
     """A plain 16-bit PCM WAV (the task format) is parsed by the standard library, anything else by
     libsndfile. 16-bit PCM is read as integers and scaled by 2**-15 in numpy: the same floats libsndfile
     returns, three times faster than its own conversion. Other encodings: libsndfile's floats."""
@@ -42,15 +46,21 @@ def _read_in_process(path: Path, out: Optional[np.ndarray]) -> Tuple[np.ndarray,
         header = _complete_pcm16_wav(file)
         if header is not None:
             frames, channels, sample_rate = header
+            frames = _frames_to_read(frames, sample_rate, max_seconds)
             ints = np.empty(frames if channels == 1 else (frames, channels), dtype="<i2")
             if file.readinto(ints) == ints.nbytes:
                 return _scaled_into(ints, out), sample_rate
     with sf.SoundFile(str(path)) as sound:
+        frames = _frames_to_read(sound.frames, sound.samplerate, max_seconds)
         if sound.subtype == "PCM_16":
-            return _scaled_into(sound.read(dtype="int16", always_2d=False), out), sound.samplerate
-        out = _output_for(out, sound.frames, sound.channels)
+            return _scaled_into(sound.read(frames, dtype="int16", always_2d=False), out), sound.samplerate
+        out = _output_for(out, frames, sound.channels)
         sound.read(out=out if out.ndim == 2 else out[:, None])
         return out, sound.samplerate
+
+
+def _frames_to_read(frames: int, sample_rate: int, max_seconds: Optional[float]) -> int:
+    return frames if max_seconds is None else min(frames, int(round(max_seconds * sample_rate)))
 
 
 def _complete_pcm16_wav(file: BinaryIO) -> Optional[Tuple[int, int, int]]:
@@ -81,7 +91,7 @@ def _scaled_into(ints: np.ndarray, out: Optional[np.ndarray]) -> np.ndarray:
     return np.multiply(ints, np.float32(2.0**-15), out=out)
 
 
-def _read_with_ffmpeg(path: Path, sf_error: Exception) -> Tuple[np.ndarray, int]:
+def _read_with_ffmpeg(path: Path, sf_error: Exception, max_seconds: Optional[float] = None) -> Tuple[np.ndarray, int]:
     """Decode formats libsndfile cannot read; a clear error when nothing can."""
     if shutil.which("ffmpeg") is None or path.stat().st_size == 0:
         raise UserError(f"cannot decode audio file {path}: {sf_error}")
@@ -93,7 +103,7 @@ def _read_with_ffmpeg(path: Path, sf_error: Exception) -> Tuple[np.ndarray, int]
         sample_rate = int(stream["sample_rate"])
         channels = int(stream["channels"])
         raw, _ = (
-            ffmpeg.input(str(path))
+            ffmpeg.input(str(path), **({"t": max_seconds + 0.1} if max_seconds is not None else {}))
             .output("pipe:", format="f32le", acodec="pcm_f32le")
             .run(capture_stdout=True, capture_stderr=True)
         )

@@ -35,6 +35,28 @@ def test_read_audio_flac(tmp_path):
     np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("subtype, extension", [("PCM_16", "wav"), ("PCM_24", "wav"), ("PCM_16", "flac")])
+def test_only_the_first_seconds_are_read_when_asked(tmp_path, subtype, extension):
+    """A clip cut from a long recording is read alone: the same samples as a whole read, a fraction of its
+    memory."""
+    import tracemalloc
+
+    rate, seconds = 48000, 60
+    path = tmp_path / f"long.{extension}"
+    signal = np.random.default_rng(0).uniform(-0.5, 0.5, (rate * seconds, 2))
+    sf.write(path, signal, rate, subtype=subtype)
+    whole, _ = audio.read_audio(path)
+    tracemalloc.start()
+    first, read_rate = audio.read_audio(path, max_seconds=1.5)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert read_rate == rate and first.shape == (72000, 2)
+    np.testing.assert_array_equal(first, whole[:72000])
+    assert peak < whole.nbytes / 20, f"{peak} bytes traced for 1.5 s of a 60 s file ({whole.nbytes} bytes whole)"
+    short, _ = audio.read_audio(path, max_seconds=120.0)
+    assert short.shape == whole.shape, "a file shorter than max_seconds is read whole"
+
+
 def test_read_audio_not_audio(tmp_path, monkeypatch):
     monkeypatch.setattr(audio.shutil, "which", lambda name: None)
     path = tmp_path / "notes.wav"

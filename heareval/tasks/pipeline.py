@@ -291,7 +291,7 @@ class MonoTrimPadSplit(TaskStage):
             temporary.mkdir()
 
             def convert(row: Any) -> None:
-                samples, rate = audio.read_audio(row.relpath)
+                samples, rate = audio.read_audio(row.relpath, max_seconds=duration)
                 samples = audio.to_mono(samples)
                 if duration is not None:
                     samples = audio.trim_pad(samples, int(round(duration * rate)))
