@@ -28,6 +28,7 @@ setup(
         "requests>=2.28",
         "tqdm>=4.60",
         "python-slugify>=8.0",
+        "pretty_midi>=0.2.9",  # MAESTRO's MIDI, read as note_seq read it
     ],
     extras_require={
         "dev": [

@@ -12,7 +12,8 @@ from heareval.tasks.download import upstream_file_name
 # in METADATA_TASK) and, for --small, heareval/tasks/small/<name>.py; then add its name here.
 TASK_NAMES: List[str] = ["speech_commands", "nsynth_pitch", "dcase2016_task2", "esc50",
                          "mridangam_stroke", "mridangam_tonic", "libricount", "vocal_imitation",
-                         "beijing_opera", "vox_lingua_top10", "gunshot_triangulation", "fsd50k"]
+                         "beijing_opera", "vox_lingua_top10", "gunshot_triangulation", "fsd50k",
+                         "maestro"]
 
 SPLITS = ["train", "valid", "test"]
 DEFAULT_SAMPLE_RATES = (16000, 22050, 32000, 44100, 48000)  # hearpreprocess's
