@@ -3,9 +3,12 @@
     python benchmarks/preprocess.py [--scale 0.1] [--tasks speech_commands,nsynth_pitch,dcase2016_task2]
                                     [--rates 16000,22050,44100,48000] [--num-workers 2] [--skip-peer]
     python benchmarks/preprocess.py --real [--rates ...]    # speech_commands, mode small, real recordings
+    python benchmarks/preprocess.py --stand-ins libricount,vocal_imitation,... [--rates 16000]
 
 With --real, the corpora are the original's downsampled archives of real recordings in ../shared/real/
-and both kits build mode `small` from them.
+and both kits build mode `small` from them. With --stand-ins, the corpora are heareval's small stand-ins
+of the named tasks (in their upstream layouts and under their full mode's names) and both kits build the
+tasks' default modes from them; the original runs through benchmarks/peer_task.py.
 
 Builds the upstream-layout corpora with ../shared/peer/make_corpora.py, serves them over HTTP on
 127.0.0.1, and runs the whole DAG (download included) of heareval and of the peer
@@ -59,9 +62,13 @@ def main() -> None:
     parser.add_argument("--skip-peer", action="store_true")
     parser.add_argument("--peer-timeout", type=float, default=3600)
     parser.add_argument("--real", action="store_true", help="speech_commands mode small from ../shared/real/")
+    parser.add_argument("--stand-ins", default="", help="Task names: compare on heareval's small stand-ins.")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="heareval-bench-pre-"))
     work.mkdir(parents=True, exist_ok=True)
+    if args.stand_ins:
+        stand_ins_side_by_side(args.stand_ins.split(","), args.rates, args.num_workers, work, args.peer_timeout)
+        return
     corpora = work / "corpora"
     mode = []
     if args.real:
@@ -116,6 +123,48 @@ def main() -> None:
             if runs["original"]["returncode"] == 0:
                 compared.extend(compare_tasks(ours_dir / "tasks", work / "runs" / f"{task}-peer" / "tasks",
                                               [int(r) for r in args.rates.split(",")]))
+    if compared:
+        print_comparison(compared)
+
+
+def stand_ins_side_by_side(tasks: list, rates: str, num_workers: int, work: Path, peer_timeout: float) -> None:
+    """Both kits on heareval's small stand-ins of `tasks`, served over HTTP: wall time, then the comparison."""
+    from heareval.tasks.small import build_small_corpus
+
+    corpora = work / "stand-ins"
+    corpora.mkdir(parents=True, exist_ok=True)
+    sums = []
+    for task in tasks:
+        folder = build_small_corpus(task, work / "generated" / task)
+        for path in sorted(folder.iterdir()):
+            if path.name != "MD5SUMS":
+                shutil.copyfile(path, corpora / path.name)
+        sums.append((folder / "MD5SUMS").read_text())
+    (corpora / "MD5SUMS").write_text("".join(sums))
+    url = serve(corpora)
+    peer = peer_python("venv-pre", "install_preprocess_peer.sh", False)
+    compared: list = []
+    for task in tasks:
+        runs = {}
+        for kit, command in (("heareval", [sys.executable, "-m", "heareval.tasks.runner", task, "--mirror", url,
+                                           "--sample-rate", rates, "--num-workers", str(num_workers),
+                                           "--work-dir", "_workdir", "--tasks-dir", "tasks"]),
+                             ("original", [str(peer), str(Path(__file__).parent / "peer_task.py"), task, "--base-url",
+                                           url, "--md5sums", str(corpora / "MD5SUMS"), "--sample-rates", rates,
+                                           "--num-workers", str(num_workers)] if peer else None)):
+            if command is None:
+                continue
+            folder = work / "runs" / f"{task}-{kit}"
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            runs[kit] = run_measured(command, cwd=folder, log=folder / "run.log", timeout=peer_timeout)
+            status = "" if runs[kit]["returncode"] == 0 else f"  (exit {runs[kit]['returncode']}: {folder}/run.log)"
+            print(f"{task:22s} {kit:10s} wall {runs[kit]['wall_s']:7.1f} s, peak {runs[kit]['peak_rss_mb']:6.0f} MB"
+                  f"{status}", flush=True)
+        if all(run["returncode"] == 0 for run in runs.values()) and "original" in runs:
+            compared.extend(compare_tasks(work / "runs" / f"{task}-heareval" / "tasks",
+                                          work / "runs" / f"{task}-original" / "tasks",
+                                          [int(r) for r in rates.split(",")]))
     if compared:
         print_comparison(compared)
 

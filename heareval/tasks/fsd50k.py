@@ -94,6 +94,10 @@ class FSD50KMetadata(ExtractMetadata):
         if unknown:
             raise UserError(f"fsd50k: clip {sorted(unknown)[0]} of {table_path} is not in {info_path}")
         if key == "train":
+            absent = TOO_LONG - set(table["fname"])
+            if absent:  # the original asserts that it removes all twelve
+                raise UserError(f"fsd50k: {table_path} lacks clip {min(absent)}, one of the twelve too-long dev clips "
+                                "that FSD50K v1.0 holds and the original leaves out: not FSD50K v1.0's dev set?")
             table = table[~table["fname"].isin(TOO_LONG)]
             splits = table["split"].replace({"val": "valid"}) if "split" in table else "train"
         else:

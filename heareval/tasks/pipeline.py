@@ -27,7 +27,7 @@ from heareval.tasks.archive import ARCHIVE_SUFFIXES, extract_archive, extract_sp
 from heareval.tasks.audio_dir_stats import audio_dir_stats, stats_of_files
 from heareval.tasks.config import declared_vocabulary, download_files, download_key, resolve_config, task_dir_name
 from heareval.tasks.download import download, mirrored_url, read_md5sums, upstream_file_name
-from heareval.tasks.splits import assign_splits, split_duration_cap, subsample
+from heareval.tasks.splits import assign_splits, check_every_label_in_every_split, split_duration_cap, subsample
 
 luigi.configuration.get_config().set("core", "autoload_range", "false")
 
@@ -194,7 +194,9 @@ class ExtractMetadata(TaskStage):
         metadata = self.validate(metadata)
         if "start" in metadata:
             metadata = times_as_the_original_read_them(metadata)
+        check_every_label_in_every_split(metadata, self.config, "the corpus's splits")
         metadata = assign_splits(metadata, self.config)
+        check_every_label_in_every_split(metadata, self.config, "after splitting")
         with atomic_path(self.output().path) as temporary:
             temporary.mkdir()
             write_records(metadata, temporary / "metadata.json")
@@ -389,10 +391,14 @@ class LabelVocabulary(TaskStage):
 
     def run(self) -> None:
         found: List[Any] = []
-        for target in self.input().values():
+        rows = []
+        for split, target in self.input().items():
             with open(target.path) as f:
-                for value in json.load(f).values():
-                    found.extend(v["label"] if isinstance(v, dict) else v for v in value)
+                labels = [v["label"] if isinstance(v, dict) else v for value in json.load(f).values() for v in value]
+            found.extend(labels)
+            rows += [(split, label) for label in labels]
+        check_every_label_in_every_split(pd.DataFrame(rows, columns=["split", "label"]), self.config,
+                                         "after the duration caps")
         vocabulary = declared_vocabulary(self.task_name) or sorted_labels(found)
         write_label_vocabulary(self.output().path, vocabulary)
 

@@ -91,6 +91,25 @@ def split_k_folds(metadata: pd.DataFrame, nfolds: int, every_label_in_every_fold
     raise UserError(f"{task_name}: no seed of {len(KFOLD_SEEDS)} puts every label in each of {nfolds} folds")
 
 
+def requires_every_label(config: Mapping) -> bool:
+    """The original's rule: outside mode small, every split (or fold) holds an example of every label, but
+    for event multilabel tasks (a MAESTRO fold need not hold every pitch)."""
+    event_multilabel = config.get("embedding_type") == "event" and config.get("prediction_type") == "multilabel"
+    return config.get("mode") != "small" and not event_multilabel
+
+
+def check_every_label_in_every_split(metadata: pd.DataFrame, config: Mapping, stage: str) -> None:
+    """Refuse, as the original did, splits that miss a label where `requires_every_label`."""
+    if not requires_every_label(config) or len(metadata) == 0:
+        return
+    every_label = set(metadata["label"])
+    for split, labels in metadata.groupby("split")["label"]:
+        missing = sorted(map(str, every_label - set(labels)))
+        if missing:
+            raise UserError(f"{config['task_name']}: split {split} has no example of label {missing[0]!r} ({stage}; "
+                            f"{len(missing)} label(s) missing); outside mode small every split must hold every label")
+
+
 def assign_splits(metadata: pd.DataFrame, config: Mapping) -> pd.DataFrame:
     """Fill the `split` column as the task's split_mode says, keeping each split_key in one split.
 
@@ -100,9 +119,7 @@ def assign_splits(metadata: pd.DataFrame, config: Mapping) -> pd.DataFrame:
     task_name = config["task_name"]
     split_mode = config.get("split_mode", "trainvaltest")
     if split_mode == "new_split_kfold":
-        every_label = config.get("mode") != "small" and not (
-            config.get("embedding_type") == "event" and config.get("prediction_type") == "multilabel")
-        return split_k_folds(metadata, int(config["nfolds"]), every_label, task_name)
+        return split_k_folds(metadata, int(config["nfolds"]), requires_every_label(config), task_name)
     if split_mode == "presplit_kfold":
         expected = {f"fold{i:02d}" for i in range(int(config["nfolds"]))}
         unknown = set(metadata["split"]) - expected

@@ -1,11 +1,12 @@
 """Helpers of the task modules' tests: the original's fold rule, bad-corpus mirrors, the runner's error line."""
 
+import json
 import random
 import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, Tuple
 
 import numpy as np
 
@@ -43,6 +44,16 @@ def assert_one_error_line(result: subprocess.CompletedProcess, pattern: str, tmp
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and re.search(pattern, errors[0]), result.stderr[-2000:]
     assert not (tmp_path / "t").exists() or not any((tmp_path / "t").iterdir()), "nothing half-written"
+
+
+def labels_by_fold(task_dir: Path, folds: Iterable[str], fold_of: Callable[[str], str]) -> Dict[str, Any]:
+    """{file: its labels or events} over the task's folds, each file checked to be in fold `fold_of(name)`."""
+    seen: Dict[str, Any] = {}
+    for fold in folds:
+        for name, labels in json.loads((task_dir / f"{fold}.json").read_text()).items():
+            assert fold_of(name) == fold, f"{name} is in {fold}, not {fold_of(name)}"
+            seen[name] = labels
+    return seen
 
 
 def vocabulary_of(task_dir: Path) -> list:

@@ -12,6 +12,7 @@ from tests.conftest import task_dir_of
 from tests.tasks.conftest import (
     assert_one_error_line,
     folds_by_the_original_rule,
+    labels_by_fold,
     run_tasks_runner,
     vocabulary_of,
     zip_mirror,
@@ -37,11 +38,7 @@ def test_small_task_labels_and_folds(small_tasks):
     assert metadata["splits"] == [f"fold{i:02d}" for i in range(5)]
     names = [Path(name).name for name, _ in archive()]
     expected_fold = folds_by_the_original_rule([Path(name).stem for name in names], 5)
-    seen = {}
-    for fold in metadata["splits"]:
-        for name, labels in json.loads((task_dir / f"{fold}.json").read_text()).items():
-            seen[name] = labels
-            assert expected_fold[Path(name).stem] == fold
+    seen = labels_by_fold(task_dir, metadata["splits"], lambda name: expected_fold[Path(name).stem])
     assert seen == {name: [instrument_of(name)] for name in names}
     assert vocabulary_of(task_dir) == sorted(INSTRUMENTS)
 

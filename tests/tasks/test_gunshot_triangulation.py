@@ -14,7 +14,13 @@ from heareval.tasks.gunshot_triangulation import FIREARM_OF_SHOT, LEAD_SAMPLES, 
 from heareval.tasks.small import wav_bytes
 from heareval.tasks.small.gunshot_triangulation import SOURCE_RATE, build, recording
 from tests.conftest import task_dir_of
-from tests.tasks.conftest import assert_one_error_line, folds_by_the_original_rule, run_tasks_runner, vocabulary_of
+from tests.tasks.conftest import (
+    assert_one_error_line,
+    folds_by_the_original_rule,
+    labels_by_fold,
+    run_tasks_runner,
+    vocabulary_of,
+)
 
 
 def original_find_shots(audio, min_samples_between_shots, num_shots):
@@ -48,11 +54,7 @@ def test_small_task_cuts_every_microphones_shots(small_tasks):
     metadata = json.loads((task_dir / "task_metadata.json").read_text())
     assert metadata["splits"] == [f"fold{i:02d}" for i in range(7)]
     fold_of_firearm = folds_by_the_original_rule([f"fid{f}" for f in range(1, 8)], 7)
-    seen = {}
-    for fold in metadata["splits"]:
-        for name, labels in json.loads((task_dir / f"{fold}.json").read_text()).items():
-            seen[name] = labels
-            assert fold_of_firearm[Path(name).stem.split("_")[-1]] == fold, "each fold is one firearm's shots"
+    seen = labels_by_fold(task_dir, metadata["splits"], lambda name: fold_of_firearm[Path(name).stem.split("_")[-1]])
     expected = {f"mic{mic}_shot{shot}_fid{FIREARM_OF_SHOT[shot]}.wav": [f"mic{mic}"]
                 for mic in range(1, 5) for shot in range(SHOTS)}
     assert seen == expected

@@ -11,6 +11,7 @@ from tests.conftest import task_dir_of
 from tests.tasks.conftest import (
     assert_one_error_line,
     folds_by_the_original_rule,
+    labels_by_fold,
     run_tasks_runner,
     vocabulary_of,
     zip_mirror,
@@ -24,12 +25,9 @@ def test_small_task_labels_and_folds(small_tasks):
     assert metadata["splits"] == [f"fold{i:02d}" for i in range(5)] and metadata["sample_duration"] == 2
     names = [Path(name).name for name, _ in archive() if name.endswith(".wav")]
     expected_fold = folds_by_the_original_rule([Path(name).stem for name in names], 5)
-    seen = {}
-    for fold in metadata["splits"]:
-        for name, labels in json.loads((task_dir / f"{fold}.json").read_text()).items():
-            seen[name] = labels
-            assert expected_fold[Path(name).stem] == fold
-            assert labels == [name.split("_")[0]]
+    seen = labels_by_fold(task_dir, metadata["splits"], lambda name: expected_fold[Path(name).stem])
+    for name, labels in seen.items():
+        assert labels == [name.split("_")[0]]
     assert sorted(seen) == sorted(names), "every .wav in exactly one fold, no .json"
     assert vocabulary_of(task_dir) == sorted(COUNTS), "string labels in the original's sorted order: 0, 1, 10, 2"
 

@@ -14,6 +14,7 @@ from tests.conftest import task_dir_of
 from tests.tasks.conftest import (
     assert_one_error_line,
     folds_by_the_original_rule,
+    labels_by_fold,
     run_tasks_runner,
     vocabulary_of,
     zip_mirror,
@@ -41,11 +42,7 @@ def test_small_task_events_and_folds(small_tasks, tmp_path):
     members = dict(archive())
     rows = list(csv.DictReader(io.StringIO(members[f"{ROOT}/{TABLE}"].decode())))
     expected_fold = folds_by_the_original_rule([Path(row["audio_filename"]).stem for row in rows], 4)
-    seen = {}
-    for fold in metadata["splits"]:
-        for name, events in json.loads((task_dir / f"{fold}.json").read_text()).items():
-            assert expected_fold[Path(name).stem] == fold
-            seen[name] = events
+    seen = labels_by_fold(task_dir, metadata["splits"], lambda name: expected_fold[Path(name).stem])
     assert len(seen) == len(rows)
     for row in rows:
         midi = tmp_path / "one.midi"

@@ -10,6 +10,7 @@ from tests.conftest import task_dir_of
 from tests.tasks.conftest import (
     assert_one_error_line,
     folds_by_the_original_rule,
+    labels_by_fold,
     run_tasks_runner,
     vocabulary_of,
     zip_mirror,
@@ -23,12 +24,9 @@ def test_small_task_labels_and_folds(small_tasks, task_name, part):
     assert metadata["split_mode"] == "new_split_kfold" and metadata["splits"] == [f"fold{i:02d}" for i in range(5)]
     names = [Path(name).name for name, _ in archive()]
     expected_fold = folds_by_the_original_rule([Path(n).stem for n in names], 5)
-    seen = {}
-    for fold in metadata["splits"]:
-        for name, labels in json.loads((task_dir / f"{fold}.json").read_text()).items():
-            seen[name] = labels
-            assert expected_fold[Path(name).stem] == fold
-            assert labels == [name.split("__")[-1].split("-")[part]]
+    seen = labels_by_fold(task_dir, metadata["splits"], lambda name: expected_fold[Path(name).stem])
+    for name, labels in seen.items():
+        assert labels == [name.split("__")[-1].split("-")[part]]
     assert sorted(seen) == sorted(names), "every file in exactly one fold"
     assert vocabulary_of(task_dir) == sorted({labels[0] for labels in seen.values()})
 

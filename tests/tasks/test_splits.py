@@ -157,3 +157,19 @@ def test_event_times_are_read_back_as_the_original_read_its_metadata_csv():
         assert result["start"].tolist()[:2] == [4060.0, 8140.000000000001] and result["end"][0] == 32260.0
     else:  # pandas 3 reads every float back exactly: the original's last-bit rounding is not reproduced
         assert result["start"].tolist()[:2] == [4059.9999999999995, 8140.000000000001]
+
+
+def test_every_split_must_hold_every_label_outside_mode_small():
+    """hearpreprocess 2021.1.1's _diagnose_split_labels: an AssertionError outside mode small, a warning
+    only for event multilabel tasks."""
+    from heareval.tasks.splits import check_every_label_in_every_split
+
+    metadata = pd.DataFrame({"split": ["train", "train", "valid", "test", "test"],
+                             "label": ["a", "b", "a", "a", "b"]})
+    config = {"task_name": "t", "mode": "full", "embedding_type": "scene", "prediction_type": "multiclass"}
+    with pytest.raises(UserError, match=r"t: split valid has no example of label 'b' \(here; 1 label\(s\) missing\)"):
+        check_every_label_in_every_split(metadata, config, "here")
+    check_every_label_in_every_split(metadata, {**config, "mode": "small"}, "here")
+    check_every_label_in_every_split(metadata, {**config, "embedding_type": "event", "prediction_type": "multilabel"},
+                                     "here")
+    check_every_label_in_every_split(metadata[metadata["split"] != "valid"], config, "here")

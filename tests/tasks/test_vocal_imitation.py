@@ -14,6 +14,7 @@ from tests.conftest import task_dir_of
 from tests.tasks.conftest import (
     assert_one_error_line,
     folds_by_the_original_rule,
+    labels_by_fold,
     run_tasks_runner,
     vocabulary_of,
     zip_mirror,
@@ -31,11 +32,7 @@ def test_small_task_labels_and_folds(small_tasks):
     included = {row["imitation_filename"]: row["reference_filename"] for row in table_rows() if row["included"] == "1"}
     assert len(included) < len(table_rows()), "the stand-in has excluded imitations"
     expected_fold = folds_by_the_original_rule([Path(name).stem for name in included], 3)
-    seen = {}
-    for fold in metadata["splits"]:
-        for name, labels in json.loads((task_dir / f"{fold}.json").read_text()).items():
-            seen[name] = labels
-            assert expected_fold[Path(name).stem] == fold
+    seen = labels_by_fold(task_dir, metadata["splits"], lambda name: expected_fold[Path(name).stem])
     assert seen == {name: [reference] for name, reference in included.items()}
     assert vocabulary_of(task_dir) == sorted(set(included.values()))
 

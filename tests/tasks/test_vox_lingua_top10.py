@@ -8,7 +8,7 @@ import pandas as pd
 from heareval.tasks.small.vox_lingua_top10 import UTTERANCES, archive
 from heareval.tasks.vox_lingua_top10 import most_frequent
 from tests.conftest import task_dir_of
-from tests.tasks.conftest import folds_by_the_original_rule, vocabulary_of
+from tests.tasks.conftest import folds_by_the_original_rule, labels_by_fold, vocabulary_of
 
 
 def test_most_frequent_breaks_ties_by_name():
@@ -25,10 +25,6 @@ def test_small_task_keeps_the_top_ten(small_tasks):
     assert set(UTTERANCES) - set(top) == {"et", "fi"}
     kept = [name for name, _ in archive() if name.split("/")[0] in top]
     expected_fold = folds_by_the_original_rule([Path(name).stem for name in kept], 5)
-    seen = {}
-    for fold in metadata["splits"]:
-        for name, labels in json.loads((task_dir / f"{fold}.json").read_text()).items():
-            seen[name] = labels
-            assert expected_fold[Path(name).stem] == fold
+    seen = labels_by_fold(task_dir, metadata["splits"], lambda name: expected_fold[Path(name).stem])
     assert seen == {Path(name).name: [name.split("/")[0]] for name in kept}
     assert vocabulary_of(task_dir) == sorted(top)

@@ -1,7 +1,7 @@
 """Small stand-in for LibriCount10-0dB.zip: test/<count>_<speakers>.wav (16 kHz) with a .json beside each,
-counts 0 to 10, six mixtures of each. Each speaker is a voice of its own pitch band with a syllable rhythm;
-a mixture of n speakers holds n of ten voices, chosen at random, so the count shows as the number of
-voices sounding at once."""
+counts 0 to 10, ten mixtures of each (enough for every count in each of the full mode's 5 folds). Each
+speaker is a voice of its own pitch band with a syllable rhythm; a mixture of n speakers holds n of ten
+voices, chosen at random, so the count shows as the number of voices sounding at once."""
 
 import json
 from pathlib import Path
@@ -14,7 +14,7 @@ from heareval.tasks.small import envelope, harmonic_tone, rng_for, wav_bytes, wr
 
 RATE = 16000
 SECONDS = 3.0
-MIXTURES_PER_COUNT = 6
+MIXTURES_PER_COUNT = 10
 VOICES = 10
 
 
