@@ -39,9 +39,13 @@ from measure import PEER_DIR, peer_python, run_measured
 SAMPLE_DURATION = {"speech_commands": 1.0, "nsynth_pitch": 4.0, "dcase2016_task2": 120.0}
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:  # one line per request would bury the results
+        pass
+
+
 def serve(folder: Path) -> str:
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *args: None
+    handler = functools.partial(QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_address[1]}"
