@@ -30,17 +30,17 @@ def main() -> None:
     print(f"import and load_model: {time.perf_counter() - start:.2f} s")
     for task_dir in find_tasks(Path(args.tasks_dir)):
         metadata = load_task_metadata(task_dir)
-        sounds = sum(len(read_json(task_dir / f"{split}.json")) for split in metadata["splits"])
-        samples = int(round(metadata["sample_duration"] * hear.sample_rate))
-        batch_size = default_batch_size(metadata["sample_duration"])
-        threads = default_model_threads(hear, "cpu", [metadata["embedding_type"]])
+        sounds = sum(len(read_json(task_dir / f"{split}.json")) for split in metadata.splits)
+        samples = int(round(metadata.sample_duration * hear.sample_rate))
+        batch_size = default_batch_size(metadata.sample_duration)
+        threads = default_model_threads(hear, "cpu", [metadata.embedding_type])
         audio = torch.rand(batch_size, samples) * 1.8 - 0.9
         sizes = [min(batch_size, sounds - i) for i in range(0, sounds, batch_size)]
         began = time.perf_counter()
-        for _ in in_order(lambda n: embed(hear, audio[:n], metadata["embedding_type"])[0].numpy().sum(), sizes,
+        for _ in in_order(lambda n: embed(hear, audio[:n], metadata.embedding_type)[0].numpy().sum(), sizes,
                           threads):
             pass
-        print(f"{task_dir.name}: {sounds} sounds of {metadata['sample_duration']} s, batches of {batch_size}, "
+        print(f"{task_dir.name}: {sounds} sounds of {metadata.sample_duration} s, batches of {batch_size}, "
               f"{threads} at once: {time.perf_counter() - began:.2f} s")
 
 

@@ -87,7 +87,7 @@ def short_file(task_dir: Path) -> Optional[str]:
     split's matrix holds rows x dims x 4 bytes, its label list (and, for event tasks, its timestamps list)
     one entry per row."""
     metadata = load_task_metadata(task_dir)
-    for split in metadata["splits"]:
+    for split in metadata.splits:
         rows, dimension = read_dimensions(task_dir, split)
         matrix = task_dir / matrix_file(split)
         if not matrix.is_file():
@@ -98,7 +98,7 @@ def short_file(task_dir: Path) -> Optional[str]:
         labels = read_row_labels(task_dir / labels_file(split))
         if len(labels) != rows:
             return f"{task_dir / labels_file(split)} has {len(labels)} label rows for {rows} embedding rows"
-        if metadata["embedding_type"] == "event":
+        if metadata.is_event:
             stamps_path = task_dir / timestamps_file(split)
             if not stamps_path.is_file():
                 return f"{stamps_path} is missing"

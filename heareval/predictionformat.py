@@ -4,9 +4,10 @@ predictions stage, read by the evaluation stage (without importing Lightning).""
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import List
 
 from heareval.errors import UserError
+from heareval.taskformat import TaskMetadata
 
 DONE_MARKER = "prediction-done.json"
 SCORES = "test.predicted-scores.json"
@@ -53,12 +54,12 @@ class Arrangement:
     test: str
 
 
-def arrangements(metadata: Dict[str, Any]) -> List[Arrangement]:
-    splits = metadata["splits"]
-    if metadata.get("split_mode", "trainvaltest") == "trainvaltest":
+def arrangements(metadata: TaskMetadata) -> List[Arrangement]:
+    splits = metadata.splits
+    if not metadata.is_kfold:
         return [Arrangement("test", ["train"], "valid", "test")]
     k = len(splits)
     if k < 3:
-        raise UserError(f"{metadata['task_name']}: k-fold needs at least 3 folds, got {splits}")
+        raise UserError(f"{metadata.task_name}: k-fold needs at least 3 folds, got {splits}")
     return [Arrangement(splits[i], [s for j, s in enumerate(splits) if j not in (i, (i + 1) % k)],
                         splits[(i + 1) % k], splits[i]) for i in range(k)]

@@ -3,8 +3,9 @@
 import json
 import math
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from heareval.errors import UserError
 
@@ -26,11 +27,57 @@ TRAIN_VALID_TEST = ("train", "valid", "test")
 SPLIT_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
 
 
-def load_task_metadata(task_dir: PathLike) -> Dict[str, Any]:
+DEFAULT_SPLIT_MODE = "trainvaltest"
+
+
+def split_mode_of(metadata: Mapping[str, Any]) -> str:
+    """A task's split mode (a task config or task_metadata.json); trainvaltest where the key is absent."""
+    return metadata.get("split_mode", DEFAULT_SPLIT_MODE)
+
+
+@dataclass(frozen=True)
+class TaskMetadata:
+    """task_metadata.json as the stages after the tasks stage read it: checked, with its defaults filled in
+    here and nowhere else."""
+
+    task_name: str
+    embedding_type: str
+    prediction_type: str
+    splits: Tuple[str, ...]
+    split_mode: str = DEFAULT_SPLIT_MODE
+    evaluation: Tuple[str, ...] = ()
+    sample_duration: Optional[float] = None
+    category: Optional[str] = None
+    # The original's extra training rules (MAESTRO): its grids, and early stopping on the loss when False.
+    evaluation_params: Mapping[str, Any] = field(default_factory=dict)
+    use_scoring_for_early_stopping: bool = True
+
+    @property
+    def is_event(self) -> bool:
+        return self.embedding_type == "event"
+
+    @property
+    def is_multiclass(self) -> bool:
+        return self.prediction_type == "multiclass"
+
+    @property
+    def is_kfold(self) -> bool:
+        return self.split_mode != "trainvaltest"
+
+    @classmethod
+    def from_json(cls, data: Any, path: PathLike = TASK_METADATA) -> "TaskMetadata":
+        check_task_metadata(data, path)
+        return cls(task_name=data["task_name"], embedding_type=data["embedding_type"],
+                   prediction_type=data["prediction_type"], splits=tuple(data["splits"]),
+                   split_mode=split_mode_of(data), evaluation=tuple(data.get("evaluation") or ()),
+                   sample_duration=data.get("sample_duration"), category=data.get("category"),
+                   evaluation_params=data.get("evaluation_params") or {},
+                   use_scoring_for_early_stopping=data.get("use_scoring_for_early_stopping", True))
+
+
+def load_task_metadata(task_dir: PathLike) -> TaskMetadata:
     path = Path(task_dir) / TASK_METADATA
-    metadata = read_json(path)
-    check_task_metadata(metadata, path)
-    return metadata
+    return TaskMetadata.from_json(read_json(path), path)
 
 
 def check_task_metadata(metadata: Any, path: PathLike) -> None:
@@ -49,17 +96,25 @@ def check_task_metadata(metadata: Any, path: PathLike) -> None:
         raise UserError(f"{path}: task_name is missing or not a string")
     check("embedding_type", EMBEDDING_TYPES)
     check("prediction_type", PREDICTION_TYPES)
-    check("split_mode", SPLIT_MODES, default="trainvaltest")
+    check("split_mode", SPLIT_MODES, default=DEFAULT_SPLIT_MODE)
     splits = metadata.get("splits")
     if (not isinstance(splits, list) or not splits or len(set(map(str, splits))) != len(splits)
             or not all(isinstance(split, str) and SPLIT_NAME.fullmatch(split) for split in splits)):
         raise UserError(f"{path}: splits must be a non-empty list of distinct split names "
                         f"(letters, digits, _ . -), got {splits!r}")
-    if metadata.get("split_mode", "trainvaltest") == "trainvaltest" and sorted(splits) != sorted(TRAIN_VALID_TEST):
+    if split_mode_of(metadata) == "trainvaltest" and sorted(splits) != sorted(TRAIN_VALID_TEST):
         raise UserError(f"{path}: split_mode trainvaltest needs the splits train, valid and test, got {splits}")
     evaluation = metadata.get("evaluation", [])
     if not isinstance(evaluation, list) or not all(isinstance(name, str) for name in evaluation):
         raise UserError(f"{path}: evaluation must be a list of score names, got {evaluation!r}")
+    duration = metadata.get("sample_duration")
+    if duration is not None and not (is_finite_number(duration) and duration > 0):
+        raise UserError(f"{path}: sample_duration must be a positive number of seconds or null, got {duration!r}")
+    if not isinstance(metadata.get("evaluation_params") or {}, dict):
+        raise UserError(f"{path}: evaluation_params must be an object, got {metadata['evaluation_params']!r}")
+    if not isinstance(metadata.get("use_scoring_for_early_stopping", True), bool):
+        raise UserError(f"{path}: use_scoring_for_early_stopping must be true or false, "
+                        f"got {metadata['use_scoring_for_early_stopping']!r}")
 
 
 def read_json(path: PathLike) -> Any:

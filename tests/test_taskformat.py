@@ -7,7 +7,7 @@ import pytest
 
 from heareval.errors import UserError
 from heareval.predictions.train import task_predictions
-from heareval.taskformat import label_vocabulary, load_task_metadata
+from heareval.taskformat import TaskMetadata, label_vocabulary, load_task_metadata
 from tests.predictions.test_train import scene_task
 
 GOOD = {"task_name": "t", "embedding_type": "scene", "prediction_type": "multiclass", "split_mode": "trainvaltest",
@@ -26,6 +26,10 @@ BAD = {
     "no valid split": ({"splits": ["train", "test"]}, "trainvaltest needs the splits train, valid and test"),
     "no task name": ({"task_name": None}, "task_name is missing"),
     "evaluation as a string": ({"evaluation": "top1_acc"}, "evaluation must be a list of score names"),
+    "zero duration": ({"sample_duration": 0}, "sample_duration must be a positive number of seconds or null"),
+    "duration as text": ({"sample_duration": "1.0"}, "sample_duration must be a positive number"),
+    "evaluation_params as a list": ({"evaluation_params": [1]}, "evaluation_params must be an object"),
+    "early stopping as text": ({"use_scoring_for_early_stopping": "no"}, "use_scoring_for_early_stopping must be"),
 }
 
 
@@ -46,10 +50,24 @@ def test_task_metadata_of_every_kind_is_read(tmp_path):
              {key: value for key, value in GOOD.items() if key not in ("split_mode", "evaluation")}]
     for metadata in kinds:
         (tmp_path / "task_metadata.json").write_text(json.dumps(metadata))
-        assert load_task_metadata(tmp_path) == metadata
+        read = load_task_metadata(tmp_path)
+        assert (read.task_name, read.embedding_type, read.prediction_type, list(read.splits)) == (
+            metadata["task_name"], metadata["embedding_type"], metadata["prediction_type"], metadata["splits"])
+        assert read.split_mode == metadata.get("split_mode", "trainvaltest")
+        assert list(read.evaluation) == metadata.get("evaluation", [])
     (tmp_path / "task_metadata.json").write_text("[]")
     with pytest.raises(UserError, match="expected a JSON object, got list"):
         load_task_metadata(tmp_path)
+
+
+def test_task_metadata_fills_the_defaults_of_absent_keys():
+    bare = {key: value for key, value in GOOD.items() if key not in ("split_mode", "evaluation")}
+    read = TaskMetadata.from_json(bare)
+    assert read.split_mode == "trainvaltest" and not read.is_kfold and read.evaluation == ()
+    assert read.sample_duration is None and read.evaluation_params == {} and read.use_scoring_for_early_stopping
+    assert read.is_multiclass and not read.is_event
+    kfold = TaskMetadata.from_json({**GOOD, "split_mode": "presplit_kfold", "splits": ["fold00", "fold01", "fold02"]})
+    assert kfold.is_kfold and kfold.splits == ("fold00", "fold01", "fold02")
 
 
 @pytest.mark.parametrize("stage", ["predictions", "evaluation"])

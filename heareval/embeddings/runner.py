@@ -28,7 +28,7 @@ def find_tasks(tasks_dir: Path, task: str = "all") -> List[Path]:
         raise UserError(f"tasks folder not found: {tasks_dir}")
     tasks = sorted(p for p in tasks_dir.iterdir() if is_task_dir(p))
     if task != "all":
-        tasks = [p for p in tasks if task in (p.name, load_task_metadata(p)["task_name"])]
+        tasks = [p for p in tasks if task in (p.name, load_task_metadata(p).task_name)]
         if not tasks:
             raise UserError(f"no task {task!r} in {tasks_dir}")
     if not tasks:
@@ -48,7 +48,7 @@ def run_embeddings(module: str, model_path: str = "", model_options: Optional[Di
     hear = load_hear_model(module, model_path, model_options, device)
     for task_dir in tasks:
         source_rate(task_dir, hear.sample_rate, strict_sample_rate)
-    types = sorted({load_task_metadata(t)["embedding_type"] for t in tasks})
+    types = sorted({load_task_metadata(t).embedding_type for t in tasks})
     require_valid(hear, device, types)
     if model_threads is not None and model_threads < 1:
         raise UserError(f"--model-threads must be at least 1, got {model_threads}")

@@ -278,18 +278,18 @@ def embed_task(hear: HearModel, task_dir: Path, out_dir: Path, device: str, batc
         announced.add(task_dir.name)
         logger.warning("%s has no %d Hz audio: resampling on the fly from %d Hz", task_dir.name,
                        hear.sample_rate, rate)
-    batch_size = batch_size or default_batch_size(metadata.get("sample_duration"))
+    batch_size = batch_size or default_batch_size(metadata.sample_duration)
     vocabulary = label_vocabulary(task_dir)
-    labels = {split: read_split_labels(task_dir / f"{split}.json", metadata["embedding_type"], vocabulary)
-              for split in metadata["splits"]}  # all checked before the long run
+    labels = {split: read_split_labels(task_dir / f"{split}.json", metadata.embedding_type, vocabulary)
+              for split in metadata.splits}  # all checked before the long run
     with atomic_path(out_dir, replace=True) as temporary:
         temporary.mkdir()
         with measure_cost("embeddings", device=device) as cost:
-            for name in [TASK_METADATA, LABEL_VOCABULARY] + [f"{s}.json" for s in metadata["splits"]]:
+            for name in [TASK_METADATA, LABEL_VOCABULARY] + [f"{s}.json" for s in metadata.splits]:
                 shutil.copyfile(task_dir / name, temporary / name)
-            rows = {split: embed_split(hear, task_dir, temporary, out_dir, split, metadata["embedding_type"],
+            rows = {split: embed_split(hear, task_dir, temporary, out_dir, split, metadata.embedding_type,
                                        labels[split], rate, device, batch_size, num_workers, model_threads)
-                    for split in metadata["splits"]}
+                    for split in metadata.splits}
         cost.update(module=hear.module_name, task=task_dir.name, rows=rows, source_sample_rate=rate, device=device)
         write_json(temporary / COST, cost, indent=2)
         write_json(temporary / PROFILE,

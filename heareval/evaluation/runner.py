@@ -44,7 +44,7 @@ def evaluate(modules: Sequence[str] = (), embeddings_dir: str = "embeddings", ta
     for module_dir in module_dirs(Path(embeddings_dir), modules):
         tasks = sorted(p for p in module_dir.iterdir() if is_task_dir(p))
         if task != "all":
-            tasks = [p for p in tasks if task in (p.name, load_task_metadata(p)["task_name"])]
+            tasks = [p for p in tasks if task in (p.name, load_task_metadata(p).task_name)]
         for task_dir in tasks:
             probes = [probe for probe in PROBES if has_predictions(task_dir, probe)]
             if not probes:
@@ -66,7 +66,7 @@ def evaluate(modules: Sequence[str] = (), embeddings_dir: str = "embeddings", ta
 
 
 def applies(score_name: str, task_dir: Path) -> bool:
-    return score_entry(score_name).applies_to(load_task_metadata(task_dir)["embedding_type"])
+    return score_entry(score_name).applies_to(load_task_metadata(task_dir).embedding_type)
 
 
 @click.command()

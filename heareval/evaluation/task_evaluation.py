@@ -32,7 +32,7 @@ from heareval.score import (
 )
 from heareval.score.classification import MacroOverDefinedClasses, RankedPredictions
 from heareval.score.events import Events
-from heareval.taskformat import label_vocabulary, load_task_metadata, read_events, read_json
+from heareval.taskformat import TaskMetadata, label_vocabulary, load_task_metadata, read_events, read_json
 
 
 def has_predictions(task_dir: Path, probe: str = MLP) -> bool:
@@ -116,14 +116,14 @@ class SplitPredictions:
                                 {key: self.reference[f] for key, f in drawn.items()})
 
 
-def read_split_predictions(task_dir: Path, split: str, metadata: Dict[str, Any],
+def read_split_predictions(task_dir: Path, split: str, metadata: TaskMetadata,
                            vocabulary: Sequence[str], outputs: Optional[Path] = None) -> SplitPredictions:
     """A test split's stored predictions (and for an event task its events and reference), checked;
     `outputs`: the predictions folder, when not the task folder itself (the probes')."""
     outputs = outputs or task_dir
     path = outputs / predictions_file(split)
     arrays = read_predictions(path, vocabulary)
-    if metadata["embedding_type"] != "event":
+    if not metadata.is_event:
         return SplitPredictions(arrays)
     reference = read_events(task_dir / f"{split}.json", vocabulary)
     events_path = outputs / events_file(split)
@@ -136,13 +136,13 @@ def read_split_predictions(task_dir: Path, split: str, metadata: Dict[str, Any],
     return SplitPredictions(arrays, events, reference, frames)
 
 
-def task_scores(task_dir: Path, score_names: Sequence[str], metadata: Dict[str, Any],
+def task_scores(task_dir: Path, score_names: Sequence[str], metadata: TaskMetadata,
                 label_to_idx: Dict[str, int]) -> List[ScoreFunction]:
     """The named scores, refused where they do not apply to the task's kind of predictions."""
     for name in score_names:
         entry = score_entry(name)
-        if not entry.applies_to(metadata["embedding_type"]):
-            raise UserError(f"score {name!r} ({entry.kind}) does not apply to {metadata['embedding_type']} "
+        if not entry.applies_to(metadata.embedding_type):
+            raise UserError(f"score {name!r} ({entry.kind}) does not apply to {metadata.embedding_type} "
                             f"task {task_dir.name}")
     return [score_function(name, label_to_idx) for name in score_names]
 
@@ -205,9 +205,9 @@ def evaluate_task(task_dir: Path, extra_scores: Sequence[str] = (), bootstrap: i
     metadata = load_task_metadata(task_dir)
     vocabulary = label_vocabulary(task_dir)
     label_to_idx = {label: i for i, label in enumerate(vocabulary)}
-    names = list(dict.fromkeys(list(metadata.get("evaluation", [])) + list(extra_scores)))
+    names = list(dict.fromkeys(list(metadata.evaluation) + list(extra_scores)))
     scores = task_scores(task_dir, names, metadata, label_to_idx)
-    duration = metadata.get("sample_duration")
+    duration = metadata.sample_duration
     tests = [a.test for a in arrangements(metadata)]
     data = {split: read_split_predictions(task_dir, split, metadata, vocabulary, outputs) for split in tests}
     per_split = {split: split_scores(data[split], scores, duration) for split in tests}
@@ -223,7 +223,7 @@ def evaluate_task(task_dir: Path, extra_scores: Sequence[str] = (), bootstrap: i
         result.update(confidence_intervals([data[s] for s in tests], scores, duration, bootstrap, confidence,
                                            f"{task_dir.name} bootstrap"))
         result["bootstrap"] = {"resamples": bootstrap, "confidence": confidence,
-                               "drawn": "files" if metadata["embedding_type"] == "event" else "rows"}
+                               "drawn": "files" if metadata.is_event else "rows"}
     scores_file = outputs / SCORES
     report = read_json(scores_file) if scores_file.is_file() else {}
     seed_summary = {t: report[t]["seed_summary"] for t in tests if "seed_summary" in report.get(t, {})}
@@ -235,6 +235,6 @@ def evaluate_task(task_dir: Path, extra_scores: Sequence[str] = (), bootstrap: i
     if cost:
         result["cost"] = cost
     result["primary_score"] = names[0] if names else None
-    result["category"] = metadata.get("category")
+    result["category"] = metadata.category
     result["probe"] = probe
     return result

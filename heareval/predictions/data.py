@@ -115,11 +115,11 @@ def load_split(task_dir: Path, split: str, in_memory: bool = True) -> SplitData:
         raise UserError(f"{labels_path} has {len(row_labels)} label rows but the embeddings have "
                         f"{len(embeddings)} rows")
     targets = multi_hot(row_labels, vocabulary, labels_path)
-    if metadata["prediction_type"] == "multiclass" and not (targets.sum(axis=1) == 1).all():
+    if metadata.is_multiclass and not (targets.sum(axis=1) == 1).all():
         row = int(np.argmax(targets.sum(axis=1) != 1))
         raise UserError(f"{labels_path}: multiclass task but row {row} has {int(targets[row].sum())} labels")
     data = SplitData(split, embeddings, targets)
-    if metadata["embedding_type"] == "event":
+    if metadata.is_event:
         stamps_path = task_dir / timestamps_file(split)
         stamps = read_json(stamps_path)
         if not isinstance(stamps, list) or len(stamps) != len(embeddings):

@@ -4,6 +4,8 @@ import itertools
 import random
 from typing import Any, Dict, List
 
+from heareval.taskformat import TaskMetadata
+
 GridPoint = Dict[str, Any]
 
 # The grid HEAR 2021 used in the end.
@@ -49,11 +51,9 @@ class GridError(ValueError):
     """A task's evaluation_params that training cannot follow."""
 
 
-def evaluation_params(metadata: Dict[str, Any]) -> Dict[str, Any]:
+def evaluation_params(metadata: TaskMetadata) -> Dict[str, Any]:
     """The task's evaluation_params, checked: its grids must be {known parameter: non-empty list}."""
-    params = metadata.get("evaluation_params") or {}
-    if not isinstance(params, dict):
-        raise GridError(f"evaluation_params must be an object, not {params!r}")
+    params = metadata.evaluation_params
     for name, known in (("task_specific_param_grid", DEFAULT_GRID), ("event_postprocessing_grid",
                                                                      POSTPROCESSING_DEFAULTS)):
         grid = params.get(name, {})
@@ -68,19 +68,19 @@ def evaluation_params(metadata: Dict[str, Any]) -> Dict[str, Any]:
     return params
 
 
-def unknown_evaluation_params(metadata: Dict[str, Any]) -> List[str]:
+def unknown_evaluation_params(metadata: TaskMetadata) -> List[str]:
     """evaluation_params keys that training ignores (as the original did)."""
-    return sorted(set(metadata.get("evaluation_params") or {}) - set(EVALUATION_PARAMS))
+    return sorted(set(metadata.evaluation_params) - set(EVALUATION_PARAMS))
 
 
-def task_grid(grid: Dict[str, List[Any]], metadata: Dict[str, Any]) -> Dict[str, List[Any]]:
+def task_grid(grid: Dict[str, List[Any]], metadata: TaskMetadata) -> Dict[str, List[Any]]:
     """The grid a task searches: the chosen grid, updated by the task's entry in TASK_GRIDS, then by its
     evaluation_params.task_specific_param_grid, in the original's order."""
-    return {**grid, **TASK_GRIDS.get(metadata.get("task_name"), {}),
+    return {**grid, **TASK_GRIDS.get(metadata.task_name, {}),
             **evaluation_params(metadata).get("task_specific_param_grid", {})}
 
 
-def postprocessing_options(metadata: Dict[str, Any]) -> List[GridPoint]:
+def postprocessing_options(metadata: TaskMetadata) -> List[GridPoint]:
     """The event post-processing settings validation chooses from, in ParameterGrid order."""
     return expand(evaluation_params(metadata).get("event_postprocessing_grid", EVENT_POSTPROCESSING_GRID))
 

@@ -2,12 +2,13 @@
 hand trains from the memmap on disk instead of being killed by the kernel halfway through."""
 
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Optional
 
 import torch
 
 from heareval.embeddingformat import read_dimensions
 from heareval.predictionformat import arrangements
+from heareval.taskformat import TaskMetadata
 
 HEADROOM = 0.8  # of the available memory: the rest is for the process, its batches and predictions
 GIB = 1024 ** 3
@@ -86,14 +87,14 @@ class MemoryLedger:
             self.hold(0)
 
 
-def why_not_in_memory(task_dir: Path, metadata: Dict[str, Any], device: torch.device,
+def why_not_in_memory(task_dir: Path, metadata: TaskMetadata, device: torch.device,
                       taken_elsewhere: int = 0) -> Optional[str]:
     """None if the task's embeddings fit in memory (and on the GPU that trains), else why not, in words.
     In memory, every split is held in RAM (its file's pages, mapped) and k-fold training folds are copied
     into one array; on a GPU the training and validation sets (then the test set) are held on the device too.
     taken_elsewhere: bytes that other workers hold but the OS reports as available (MemoryLedger)."""
     sizes = {split: 4 * rows * dimension
-             for split, (rows, dimension) in ((s, read_dimensions(task_dir, s)) for s in metadata["splits"])}
+             for split, (rows, dimension) in ((s, read_dimensions(task_dir, s)) for s in metadata.splits)}
     layout = arrangements(metadata)
     copied = max((sum(sizes[s] for s in a.train) for a in layout if len(a.train) > 1), default=0)
     host_needed = sum(sizes.values()) + copied

@@ -36,7 +36,7 @@ from heareval.predictions.setup import (
     training_rules,
 )
 from heareval.score import is_better, score_function
-from heareval.taskformat import TASK_METADATA, label_vocabulary, load_task_metadata, read_events
+from heareval.taskformat import TASK_METADATA, TaskMetadata, label_vocabulary, load_task_metadata, read_events
 
 LINEAR_INVERSE_L2 = (0.01, 0.1, 1.0, 10.0)  # scikit-learn's C: the L2 strengths tried on validation
 LINEAR_MAX_ITERATIONS = 1000
@@ -125,9 +125,9 @@ class LinearHead:
         return np.stack(columns, axis=1).astype(np.float32)
 
 
-def probe_setup(task_dir: Path, metadata: Dict[str, Any], labels: List[str]) -> Setup:
+def probe_setup(task_dir: Path, metadata: TaskMetadata, labels: List[str]) -> Setup:
     """What the validator and scorer need: the task's scores and, for event tasks, the post-processing grid."""
-    evaluation = metadata.get("evaluation") or []
+    evaluation = list(metadata.evaluation)
     if not evaluation:
         raise UserError(f"{task_dir / TASK_METADATA} lists no evaluation scores")
     label_to_idx = {label: i for i, label in enumerate(labels)}
@@ -176,10 +176,10 @@ def run_knn(setup: Setup, train: SplitData, valid: SplitData, test: SplitData, r
 RUNNERS = {"linear": run_linear, "knn": run_knn}
 
 
-def check_probe_applies(probe: str, task_dir: Path, metadata: Dict[str, Any], train_rows: Sequence[int]) -> None:
+def check_probe_applies(probe: str, task_dir: Path, metadata: TaskMetadata, train_rows: Sequence[int]) -> None:
     if probe not in RUNNERS:
         raise UserError(f"unknown probe {probe!r}; probes: {', '.join(PROBES)}")
-    if probe == "knn" and metadata["embedding_type"] != "scene":
+    if probe == "knn" and metadata.is_event:
         raise UserError(f"{task_dir.name}: the knn probe is for scene tasks; this is an event task "
                         "(use --probe linear or mlp)")
     if probe == "knn" and min(train_rows) < KNN_NEIGHBOURS:
@@ -199,12 +199,12 @@ def probe_predictions(task_dir: Path, probe: str, seed: int = 42, progress: bool
     metadata = load_task_metadata(task_dir)
     labels = label_vocabulary(task_dir)
     layout = arrangements(metadata)
-    data = {split: load_split(task_dir, split, in_memory=False) for split in metadata["splits"]}
+    data = {split: load_split(task_dir, split, in_memory=False) for split in metadata.splits}
     check_probe_applies(probe, task_dir, metadata,
                         [sum(len(data[s].targets) for s in arrangement.train) for arrangement in layout])
     setup = probe_setup(task_dir, metadata, labels)
     events = {split: read_events(task_dir / f"{split}.json", labels)
-              for split in metadata["splits"]} if setup.is_event else {}
+              for split in metadata.splits} if setup.is_event else {}
     report: Dict[str, Any] = {"probe": probe, "score_mode": "max" if setup.primary.maximize else "min",
                               "embedding_path": str(task_dir)}
     records: List[Dict[str, Any]] = []

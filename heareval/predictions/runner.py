@@ -33,7 +33,7 @@ def embedding_task_dirs(targets: Sequence[str], embeddings_dir: str, task: str =
             raise UserError(f"no embedding task folders in {module_dir}")
         found.extend(tasks)
     if task != "all":
-        found = [p for p in found if task in (p.name, load_task_metadata(p)["task_name"])]
+        found = [p for p in found if task in (p.name, load_task_metadata(p).task_name)]
         if not found:
             raise UserError(f"no task {task!r} among {', '.join(map(str, targets))}")
     return found

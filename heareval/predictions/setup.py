@@ -16,7 +16,7 @@ from heareval.predictions.data import SplitData
 from heareval.predictions.grid import GridError, GridPoint, postprocessing_options, task_grid, unknown_evaluation_params
 from heareval.predictions.postprocess import file_frames, predicted_events
 from heareval.score import EVENT, SCENE, defined_mean_and_std, is_better, primary_value, scalar_scores
-from heareval.taskformat import TASK_METADATA
+from heareval.taskformat import TASK_METADATA, TaskMetadata
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class Setup:
     """Everything training needs about the task, resolved once."""
 
     task_dir: Path
-    metadata: Dict[str, Any]
+    metadata: TaskMetadata
     labels: List[str]
     device: Any  # a torch.device where the MLP trains; None for the probes
     accelerator: str
@@ -44,11 +44,11 @@ class Setup:
 
     @property
     def is_event(self) -> bool:
-        return self.metadata["embedding_type"] == "event"
+        return self.metadata.is_event
 
     @property
     def multiclass(self) -> bool:
-        return self.metadata["prediction_type"] == "multiclass"
+        return self.metadata.is_multiclass
 
     @property
     def monitor_maximize(self) -> bool:
@@ -107,7 +107,7 @@ def save_predictions(out_dir: Path, name: str, stored: Dict[str, Any], labels: L
         write_json(out_dir / events_file(name), stored["events"])
 
 
-def training_rules(task_dir: Path, metadata: Dict[str, Any], grid: Dict[str, List[Any]]
+def training_rules(task_dir: Path, metadata: TaskMetadata, grid: Dict[str, List[Any]]
                    ) -> Tuple[Dict[str, List[Any]], List[GridPoint], bool]:
     """What the task's metadata asks of training, as the original kit read it: (the grid to search, the
     event post-processing settings, whether early stopping watches the validation loss)."""
@@ -119,8 +119,8 @@ def training_rules(task_dir: Path, metadata: Dict[str, Any], grid: Dict[str, Lis
         raise UserError(f"{where}: {error}") from None
     for key in unknown_evaluation_params(metadata):
         logger.warning("%s: evaluation_params.%s is not used by training (the original ignored it too)", where, key)
-    monitor_loss = metadata.get("use_scoring_for_early_stopping", True) is False
-    if monitor_loss and metadata["embedding_type"] == "event" and len(postprocessing) != 1:
+    monitor_loss = not metadata.use_scoring_for_early_stopping
+    if monitor_loss and metadata.is_event and len(postprocessing) != 1:
         raise UserError(f"{where}: use_scoring_for_early_stopping false needs a single event post-processing "
                         f"setting, but the grid has {len(postprocessing)}")
     return searched, postprocessing, monitor_loss

@@ -59,7 +59,7 @@ from heareval.predictions.setup import (
     training_rules,
 )
 from heareval.score import defined_mean_and_std, is_better, score_function
-from heareval.taskformat import TASK_METADATA, label_vocabulary, load_task_metadata, read_events
+from heareval.taskformat import TASK_METADATA, TaskMetadata, label_vocabulary, load_task_metadata, read_events
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ def grid_search(setup: Setup, points: List[GridPoint], train: SplitData, valid: 
 class LoadedTask:
     """A task's embeddings, arrangements and reference events, as training reads them."""
 
-    metadata: Dict[str, Any]
+    metadata: TaskMetadata
     labels: List[str]
     data: Dict[str, SplitData]
     layout: List[Arrangement]
@@ -207,7 +207,7 @@ class LoadedTask:
     in_memory: bool
 
 
-def load_task(task_dir: Path, metadata: Dict[str, Any], labels: List[str], device: torch.device, in_memory: bool,
+def load_task(task_dir: Path, metadata: TaskMetadata, labels: List[str], device: torch.device, in_memory: bool,
               memory_ledger: Optional[MemoryLedger]) -> LoadedTask:
     """Every split's embeddings (in memory when they fit, else memmapped) and, for event tasks, their
     reference events.
@@ -222,15 +222,15 @@ def load_task(task_dir: Path, metadata: Dict[str, Any], labels: List[str], devic
             logger.warning("%s: %s; batches are read from the memmap on disk instead (slower; --memmap does this "
                            "for every task)", task_dir.name, too_large)
             in_memory = False
-        with ThreadPoolExecutor(min(4, len(metadata["splits"]))) as pool:  # reading pages releases the GIL
-            loaded = pool.map(lambda split: load_split(task_dir, split, in_memory), metadata["splits"])
-            data = dict(zip(metadata["splits"], loaded))
+        with ThreadPoolExecutor(min(4, len(metadata.splits))) as pool:  # reading pages releases the GIL
+            loaded = pool.map(lambda split: load_split(task_dir, split, in_memory), metadata.splits)
+            data = dict(zip(metadata.splits, loaded))
         layout = arrangements(metadata)
         training_sets = fold_buffer([[data[s] for s in arrangement.train] for arrangement in layout])
         if memory_ledger:
             memory_ledger.hold(sum(split.embeddings.nbytes for split in data.values()) if in_memory else 0)
     events = {split: read_events(task_dir / f"{split}.json", labels)  # the splits' reference events
-              for split in metadata["splits"]} if metadata["embedding_type"] == "event" else {}
+              for split in metadata.splits} if metadata.is_event else {}
     for split, reference in events.items():
         strangers = set(data[split].filenames) - set(reference)
         if strangers:  # its frames' events would all count as false
@@ -325,7 +325,7 @@ def task_predictions(task_dir: Path, grid: str = "default", grid_points: int = 8
     device, accelerator, devices = resolve_device(gpus)
     labels = label_vocabulary(task_dir)
     label_to_idx = {label: i for i, label in enumerate(labels)}
-    evaluation = metadata.get("evaluation") or []
+    evaluation = list(metadata.evaluation)
     if not evaluation:
         raise UserError(f"{task_dir / TASK_METADATA} lists no evaluation scores")
     searched_grid, postprocessing, monitor_loss = training_rules(task_dir, metadata, GRIDS[grid])

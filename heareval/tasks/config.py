@@ -6,6 +6,7 @@ from types import ModuleType
 from typing import Any, Dict, List, Optional, Sequence
 
 from heareval.errors import UserError
+from heareval.taskformat import TRAIN_VALID_TEST, split_mode_of
 from heareval.tasks.download import upstream_file_name
 
 # Adding a task: write heareval/tasks/<name>.py (CONFIG + an ExtractMetadata subclass named
@@ -15,7 +16,6 @@ TASK_NAMES: List[str] = ["speech_commands", "nsynth_pitch", "dcase2016_task2", "
                          "beijing_opera", "vox_lingua_top10", "gunshot_triangulation", "fsd50k",
                          "maestro"]
 
-SPLITS = ["train", "valid", "test"]
 DEFAULT_SAMPLE_RATES = (16000, 22050, 32000, 44100, 48000)  # hearpreprocess's
 # Keys of a task's config that describe how to build it, not the finished task.
 BUILD_ONLY_KEYS = ("modes", "label_vocabulary", "small_corpus")
@@ -51,7 +51,7 @@ def resolve_config(task_name: str, mode: Optional[str], small: bool, work_dir: s
     elif mode not in modes:
         raise UserError(f"unknown mode {mode!r} for {task_name}; its modes: {', '.join(modes)}")
     config: Dict[str, Any] = {k: copy.deepcopy(v) for k, v in generic.items() if k not in BUILD_ONLY_KEYS}
-    mode_settings = modes.get(mode, {"max_task_duration_by_split": {s: None for s in SPLITS}})
+    mode_settings = modes.get(mode, {"max_task_duration_by_split": {s: None for s in TRAIN_VALID_TEST}})
     # The synthetic stand-in (--small) has the full archives' names; a small mode's own archives are the
     # original's downsampled ones (--mode small).
     config.update({k: copy.deepcopy(v) for k, v in mode_settings.items() if not (small and k == "download_urls")})
@@ -63,8 +63,8 @@ def resolve_config(task_name: str, mode: Optional[str], small: bool, work_dir: s
             entry["md5"] = md5_overrides[file_name]
     config["tmp_dir"] = work_dir
     config["mode"] = mode
-    if config.get("split_mode", "trainvaltest") == "trainvaltest":
-        config["splits"] = list(SPLITS)
+    if split_mode_of(config) == "trainvaltest":
+        config["splits"] = list(TRAIN_VALID_TEST)
     else:
         config["splits"] = [f"fold{i:02d}" for i in range(config["nfolds"])]
     return config

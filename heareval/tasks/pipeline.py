@@ -22,7 +22,8 @@ from heareval import audio
 from heareval.atomic import atomic_path, write_json
 from heareval.errors import UserError
 from heareval.luigi_run import Stage
-from heareval.taskformat import LABEL_VOCABULARY, TASK_METADATA, sorted_labels, write_label_vocabulary
+from heareval.taskformat import (LABEL_VOCABULARY, TASK_METADATA, check_task_metadata, sorted_labels,
+                                 write_label_vocabulary)
 from heareval.tasks.archive import ARCHIVE_SUFFIXES, extract_archive, extract_split_zip
 from heareval.tasks.audio_dir_stats import audio_dir_stats, stats_of_files
 from heareval.tasks.config import declared_vocabulary, download_files, download_key, resolve_config, task_dir_name
@@ -430,8 +431,8 @@ class FinalizeCorpus(TaskStage):
         inputs = self.input()
         with atomic_path(final, replace=True) as temporary:
             temporary.mkdir()
-            metadata = self.config
-            write_json(temporary / TASK_METADATA, metadata)
+            check_task_metadata(self.config, temporary / TASK_METADATA)  # what every later stage will read
+            write_json(temporary / TASK_METADATA, self.config)
             shutil.copyfile(inputs["vocabulary"].path, temporary / LABEL_VOCABULARY)
             for split, target in inputs["labels"].items():
                 shutil.copyfile(target.path, temporary / f"{split}.json")

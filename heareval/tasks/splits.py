@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 
 from heareval.errors import UserError
+from heareval.taskformat import TRAIN_VALID_TEST, split_mode_of
 
 # hearpreprocess's TRAIN/VALIDATION/TEST_PERCENTAGE (its README says 60/20/20; its code uses these).
 DEFAULT_SPLIT_PERCENTAGE = {"train": 80, "valid": 10, "test": 10}
 CARVE_SEED = "split_train_test_val"
 KFOLD_SEEDS = ["split_k_folds"] + [f"split_k_folds_retry_{i}" for i in range(999)]
-TRAIN_VALID_TEST = ("train", "valid", "test")
 
 
 def str2int(text: str) -> int:
@@ -117,7 +117,7 @@ def assign_splits(metadata: pd.DataFrame, config: Mapping) -> pd.DataFrame:
     dealt into folds. presplit_kfold: the folds come from the corpus.
     """
     task_name = config["task_name"]
-    split_mode = config.get("split_mode", "trainvaltest")
+    split_mode = split_mode_of(config)
     if split_mode == "new_split_kfold":
         return split_k_folds(metadata, int(config["nfolds"]), requires_every_label(config), task_name)
     if split_mode == "presplit_kfold":
@@ -137,7 +137,7 @@ def assign_splits(metadata: pd.DataFrame, config: Mapping) -> pd.DataFrame:
 
 def split_duration_cap(config: Mapping, split: str) -> Optional[float]:
     """The mode's cap on a split's audio seconds: per split (trainvaltest) or per fold (k-fold)."""
-    if config.get("split_mode", "trainvaltest") == "trainvaltest":
+    if split_mode_of(config) == "trainvaltest":
         return config.get("max_task_duration_by_split", {}).get(split)
     return config.get("max_task_duration_by_fold")
 

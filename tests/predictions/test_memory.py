@@ -13,6 +13,7 @@ from heareval.predictions import memory
 from heareval.predictions.data import SplitData, StackedRows, concatenate, fold_buffer, load_split
 from heareval.predictions.memory import GIB, MemoryLedger, available_host_bytes, why_not_in_memory
 from heareval.predictions.train import task_predictions
+from heareval.taskformat import load_task_metadata
 from tests.predictions.test_train import scene_task
 
 CPU = torch.device("cpu")
@@ -52,7 +53,7 @@ def test_available_host_memory_is_memavailable_capped_by_the_container_limit(tmp
 
 def test_a_task_larger_than_memory_is_reported_with_its_sizes(tmp_path, monkeypatch):
     task = scene_task(tmp_path)  # 200 rows x 16 float32: 12800 bytes
-    metadata = json.loads((task / "task_metadata.json").read_text())
+    metadata = load_task_metadata(task)
     monkeypatch.setattr(memory, "available_host_bytes", lambda: 10 ** 9)
     assert why_not_in_memory(task, metadata, CPU) is None
     monkeypatch.setattr(memory, "available_host_bytes", lambda: 12800)
@@ -64,7 +65,7 @@ def test_a_task_larger_than_memory_is_reported_with_its_sizes(tmp_path, monkeypa
 
 def test_kfold_copies_and_gpu_memory_are_counted(tmp_path, monkeypatch):
     task = scene_task(tmp_path, kfold=4)  # four folds of 60 x 16 float32: 3840 bytes each
-    metadata = json.loads((task / "task_metadata.json").read_text())
+    metadata = load_task_metadata(task)
     # all four folds, plus each training set (two folds) copied into one array: 6 x 3840
     monkeypatch.setattr(memory, "available_host_bytes", lambda: int(6 * 3840 / memory.HEADROOM))
     assert why_not_in_memory(task, metadata, CPU) is None

@@ -12,6 +12,7 @@ from heareval.predictions import grid as grid_module
 from heareval.predictions import train as train_module
 from heareval.predictions.grid import GRIDS, postprocessing_options, task_grid
 from heareval.predictions.train import task_predictions
+from heareval.taskformat import TaskMetadata
 from tests.conftest import task_dir_of
 
 # hearpreprocess 2021.1.1's maestro config, as its task_metadata.json holds it
@@ -20,6 +21,10 @@ MAESTRO_RULES = {
     "evaluation_params": {"event_postprocessing_grid": {"median_filter_ms": [150], "min_duration": [50]},
                           "task_specific_param_grid": {"max_epochs": [50], "check_val_every_n_epoch": [1]}},
 }
+
+
+def metadata(task_name="t", **keys):
+    return TaskMetadata(task_name, "event", "multilabel", ("train", "valid", "test"), **keys)
 
 
 def with_metadata(task, **changes):
@@ -31,18 +36,18 @@ def with_metadata(task, **changes):
 
 
 def test_task_grids_override_in_the_originals_order():
-    searched = task_grid(GRIDS["fast"], {"task_name": "maestro", **MAESTRO_RULES})
+    searched = task_grid(GRIDS["fast"], metadata("maestro", **MAESTRO_RULES))
     assert searched["max_epochs"] == [50] and searched["check_val_every_n_epoch"] == [1]
     assert searched["lr"] == GRIDS["fast"]["lr"]
-    assert task_grid(GRIDS["fast"], {"task_name": "dcase2016_task2"})["check_val_every_n_epoch"] == [10]
-    both = {"task_name": "dcase2016_task2", "evaluation_params": {"task_specific_param_grid":
-                                                                  {"check_val_every_n_epoch": [2]}}}
+    assert task_grid(GRIDS["fast"], metadata("dcase2016_task2"))["check_val_every_n_epoch"] == [10]
+    both = metadata("dcase2016_task2", evaluation_params={"task_specific_param_grid":
+                                                          {"check_val_every_n_epoch": [2]}})
     assert task_grid(GRIDS["fast"], both)["check_val_every_n_epoch"] == [2], "the metadata comes last"
 
 
 def test_postprocessing_grid_from_the_metadata():
-    assert postprocessing_options(MAESTRO_RULES) == [{"median_filter_ms": 150, "min_duration": 50}]
-    assert postprocessing_options({}) == [{"median_filter_ms": 250, "min_duration": 125},
+    assert postprocessing_options(metadata(**MAESTRO_RULES)) == [{"median_filter_ms": 150, "min_duration": 50}]
+    assert postprocessing_options(metadata()) == [{"median_filter_ms": 250, "min_duration": 125},
                                           {"median_filter_ms": 250, "min_duration": 250}]
 
 
