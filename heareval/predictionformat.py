@@ -1,11 +1,16 @@
 """The predictions folder (docs/predictions-format.md): the files the predictions stage writes into an
-embedding task folder, its completion marker, and which splits each training run uses. Written by the
-predictions stage, read by the evaluation stage (without importing Lightning)."""
+embedding task folder, its completion marker, which splits each training run uses, and the writer and
+checked reader of the stored predictions. Written by the predictions stage, read by the evaluation stage
+(without importing Lightning)."""
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List
+from typing import Any, Dict, List, Optional, Sequence
 
+import numpy as np
+
+from heareval.atomic import write_json
 from heareval.errors import UserError
 from heareval.taskformat import TaskMetadata
 
@@ -63,3 +68,46 @@ def arrangements(metadata: TaskMetadata) -> List[Arrangement]:
         raise UserError(f"{metadata.task_name}: k-fold needs at least 3 folds, got {splits}")
     return [Arrangement(splits[i], [s for j, s in enumerate(splits) if j not in (i, (i + 1) % k)],
                         splits[(i + 1) % k], splits[i]) for i in range(k)]
+
+
+def write_predictions(out_dir: Path, test_split: str, arrays: Dict[str, np.ndarray], labels: Sequence[str],
+                      events: Optional[Dict[str, List[Dict[str, Any]]]] = None) -> None:
+    """A test split's predictions: the arrays (`probabilities`, `targets`, event tasks' `filenames` and
+    `timestamps`) with the vocabulary as `labels`, and an event task's post-processed events."""
+    np.savez_compressed(out_dir / predictions_file(test_split), labels=np.array(labels), **arrays)
+    if events is not None:
+        write_json(out_dir / events_file(test_split), events)
+
+
+def read_predictions(path: Path, vocabulary: Sequence[str]) -> Dict[str, np.ndarray]:
+    """A split's stored predictions, checked against the task's label vocabulary: a file that would still
+    give a number (probabilities of another task, NaNs argmaxed to the first class) must not."""
+    if not path.is_file():
+        raise UserError(f"missing prediction file: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            arrays = {key: stored[key] for key in stored.files}
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
+        raise UserError(f"malformed prediction file {path}: {error}") from None
+
+    def malformed(problem: str) -> UserError:
+        return UserError(f"malformed prediction file {path}: {problem}")
+
+    for key in ("probabilities", "targets"):
+        if key not in arrays:
+            raise malformed(f"no {key!r} array")
+        if arrays[key].dtype.kind not in "biuf":
+            raise malformed(f"{key} are {arrays[key].dtype}, not numbers")
+    probabilities, targets = arrays["probabilities"], arrays["targets"]
+    expected = (len(targets), len(vocabulary))
+    if probabilities.shape != targets.shape or targets.shape != expected or not len(targets):
+        raise malformed(f"probabilities {probabilities.shape} and targets {targets.shape}: expected both "
+                        f"(rows, {len(vocabulary)}) for the {len(vocabulary)} labels of labelvocabulary.csv, "
+                        "at least one row")
+    if "labels" in arrays and [str(label) for label in arrays["labels"]] != list(vocabulary):
+        raise malformed("its labels differ from labelvocabulary.csv")
+    if not np.isfinite(probabilities).all() or probabilities.min() < 0 or probabilities.max() > 1:
+        raise malformed("probabilities must be finite and within [0, 1]")
+    if not np.isin(targets, (0, 1)).all():
+        raise malformed("targets must be 0 or 1")
+    return arrays

@@ -6,8 +6,7 @@ from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
-from heareval.evaluation.task_evaluation import read_predictions
-from heareval.predictionformat import MLP, arrangements, predictions_file, probe_dir
+from heareval.predictionformat import MLP, arrangements, predictions_file, probe_dir, read_predictions
 from heareval.score import score_entry
 from heareval.taskformat import label_vocabulary, load_task_metadata
 

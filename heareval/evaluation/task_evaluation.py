@@ -1,7 +1,6 @@
 """Score one task's stored test predictions (docs/predictions-format.md) with the registry's scores."""
 
 import warnings
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
@@ -19,6 +18,7 @@ from heareval.predictionformat import (
     events_file,
     predictions_file,
     probe_dir,
+    read_predictions,
 )
 from heareval.score import (
     EVENT,
@@ -37,40 +37,6 @@ from heareval.taskformat import TaskMetadata, label_vocabulary, load_task_metada
 
 def has_predictions(task_dir: Path, probe: str = MLP) -> bool:
     return (probe_dir(task_dir, probe) / DONE_MARKER).is_file()
-
-
-def read_predictions(path: Path, vocabulary: Sequence[str]) -> Dict[str, np.ndarray]:
-    """A split's stored predictions, checked against the task's label vocabulary: a file that would still
-    give a number (probabilities of another task, NaNs argmaxed to the first class) must not."""
-    if not path.is_file():
-        raise UserError(f"missing prediction file: {path}")
-    try:
-        with np.load(path, allow_pickle=False) as stored:
-            arrays = {key: stored[key] for key in stored.files}
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
-        raise UserError(f"malformed prediction file {path}: {error}") from None
-
-    def malformed(problem: str) -> UserError:
-        return UserError(f"malformed prediction file {path}: {problem}")
-
-    for key in ("probabilities", "targets"):
-        if key not in arrays:
-            raise malformed(f"no {key!r} array")
-        if arrays[key].dtype.kind not in "biuf":
-            raise malformed(f"{key} are {arrays[key].dtype}, not numbers")
-    probabilities, targets = arrays["probabilities"], arrays["targets"]
-    expected = (len(targets), len(vocabulary))
-    if probabilities.shape != targets.shape or targets.shape != expected or not len(targets):
-        raise malformed(f"probabilities {probabilities.shape} and targets {targets.shape}: expected both "
-                        f"(rows, {len(vocabulary)}) for the {len(vocabulary)} labels of labelvocabulary.csv, "
-                        "at least one row")
-    if "labels" in arrays and [str(label) for label in arrays["labels"]] != list(vocabulary):
-        raise malformed("its labels differ from labelvocabulary.csv")
-    if not np.isfinite(probabilities).all() or probabilities.min() < 0 or probabilities.max() > 1:
-        raise malformed("probabilities must be finite and within [0, 1]")
-    if not np.isin(targets, (0, 1)).all():
-        raise malformed("targets must be 0 or 1")
-    return arrays
 
 
 def frame_scores(arrays: Dict[str, np.ndarray], path: Path) -> Dict[str, Dict[str, Any]]:

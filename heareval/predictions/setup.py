@@ -9,9 +9,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from heareval.atomic import write_json
 from heareval.errors import UserError
-from heareval.predictionformat import events_file, predictions_file
+from heareval.predictionformat import write_predictions
 from heareval.predictions.data import SplitData
 from heareval.predictions.grid import GridError, GridPoint, postprocessing_options, task_grid, unknown_evaluation_params
 from heareval.predictions.postprocess import file_frames, predicted_events
@@ -101,10 +100,8 @@ def score_probabilities(setup: Setup, probabilities: np.ndarray, test: SplitData
 
 
 def save_predictions(out_dir: Path, name: str, stored: Dict[str, Any], labels: List[str]) -> None:
-    arrays = {k: v for k, v in stored.items() if k != "events"}
-    np.savez_compressed(out_dir / predictions_file(name), labels=np.array(labels), **arrays)
-    if "events" in stored:
-        write_json(out_dir / events_file(name), stored["events"])
+    write_predictions(out_dir, name, {k: v for k, v in stored.items() if k != "events"}, labels,
+                      stored.get("events"))
 
 
 def training_rules(task_dir: Path, metadata: TaskMetadata, grid: Dict[str, List[Any]]

@@ -12,11 +12,10 @@ from scipy.stats import bootstrap as scipy_bootstrap
 from heareval.evaluation.bootstrap import percentile_intervals
 from heareval.evaluation.task_evaluation import SplitPredictions, evaluate_task, read_split_predictions
 from heareval.predictionformat import DONE_MARKER
-from heareval.predictions.train import task_predictions
 from heareval.score import score_function
 from heareval.taskformat import label_vocabulary, load_task_metadata
+from tests.evaluation.conftest import finished_scene_task
 from tests.evaluation.test_task_evaluation import LABELS, event_predictions
-from tests.predictions.test_train import scene_task
 
 RESAMPLES = 4000
 # Monte Carlo error of a 2.5% percentile of 4000 resamples of these means: about 0.006. A wrong tail
@@ -129,8 +128,7 @@ def test_event_task_intervals_leave_out_the_frame_level_scores(tmp_path):
 
 
 def test_kfold_interval_is_of_the_fold_mean(tmp_path):
-    task = scene_task(tmp_path, kfold=3)
-    task_predictions(task, grid="faster", grid_points=1)
+    task = finished_scene_task(tmp_path / "kfold", kfold=3)
     result = evaluate_task(task, bootstrap=1000)
     low, high = result["top1_acc_ci"]
     assert low < result["top1_acc"] < high

@@ -4,13 +4,11 @@ import numpy as np
 import pytest
 
 from heareval.evaluation.chance import chance_level, clearly_above_chance
-from heareval.predictions.train import task_predictions
-from tests.predictions.test_train import scene_task
+from tests.evaluation.conftest import finished_scene_task
 
 
 def test_chance_of_map_on_a_kfold_task_is_the_folds_mean_prevalence(tmp_path):
-    task = scene_task(tmp_path, multilabel=True, kfold=3)
-    task_predictions(task, grid="faster", grid_points=1)
+    task = finished_scene_task(tmp_path / "tags", multilabel=True, kfold=3)
     prevalences = [np.load(task / f"fold{i:02d}.predictions.npz")["targets"].mean() for i in range(3)]
     assert chance_level("mAP", task) == (pytest.approx(np.mean(prevalences)), True)
     assert chance_level("top1_acc", task) == (pytest.approx(1 / 3), True)

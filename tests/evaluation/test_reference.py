@@ -22,8 +22,7 @@ from heareval.evaluation.reference import (
     resolve_reference,
 )
 from heareval.evaluation.report import SUMMARY_COLUMN, compare_with_reference, primary_table, write_plot
-from heareval.predictions.train import task_predictions
-from tests.predictions.test_train import scene_task
+from tests.evaluation.conftest import finished_scene_task
 
 SHIPPED = Path(__file__).resolve().parents[2] / "heareval" / "evaluation" / "references" / "hear2021_leaderboard.csv"
 PREPROCESS_CONFIGS = Path(__file__).resolve().parents[3] / "shared" / "peer" / "hearpreprocess_tasks.json"
@@ -114,8 +113,7 @@ def test_a_reference_that_matches_no_result_names_both_sets(tmp_path):
     with pytest.raises(UserError, match=r"its tasks \(other_task\) match none of the results' tasks \(mine-v1-full\)"):
         check_overlap(file_reference(tmp_path / "ref.json"), ["mine-v1-full"])
 
-    task = scene_task(tmp_path, name="synthetic-v1-full")
-    task_predictions(task, grid="faster", grid_points=1)
+    finished_scene_task(tmp_path / "emb" / "mod" / "synthetic-v1-full")
     result = subprocess.run([sys.executable, "-m", "heareval.evaluation.runner", "--embeddings-dir",
                              str(tmp_path / "emb"), "--reference", "ref.json"], capture_output=True, text=True,
                             cwd=tmp_path)

@@ -9,8 +9,7 @@ import pytest
 from heareval.errors import UserError
 from heareval.evaluation.task_evaluation import evaluate_task
 from heareval.predictionformat import DONE_MARKER
-from heareval.predictions.train import task_predictions
-from tests.predictions.test_train import scene_task
+from tests.evaluation.conftest import finished_scene_task
 
 LABELS = ["beep", "hiss"]
 
@@ -71,8 +70,7 @@ SCENE_DAMAGE = {
 
 @pytest.mark.parametrize("damage", list(SCENE_DAMAGE))
 def test_scene_predictions_that_do_not_fit_the_task_are_refused(tmp_path, damage):
-    task = scene_task(tmp_path)
-    task_predictions(task, grid="faster", grid_points=1)
+    task = finished_scene_task(tmp_path / "synthetic")
     changes, message = SCENE_DAMAGE[damage]
     rewrite_npz(task / "test.predictions.npz", **changes)
     with pytest.raises(UserError, match=f"malformed prediction file .*test.predictions.npz: .*{message}"):

@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from heareval.predictions import memory
-from heareval.predictions.data import SplitData, StackedRows, concatenate, fold_buffer, load_split
 from heareval.predictions.memory import GIB, MemoryLedger, available_host_bytes, why_not_in_memory
 from heareval.predictions.train import task_predictions
 from heareval.taskformat import load_task_metadata
@@ -90,50 +89,6 @@ def test_a_task_too_large_for_memory_trains_from_the_memmap(tmp_path, monkeypatc
     memmapped = task_predictions(scene_task(tmp_path / "b"), grid="faster", grid_points=2, seed=3, in_memory=False)
     scores = [{k: v for k, v in report["test"].items() if k != "time_in_min"} for report in (fallen_back, memmapped)]
     assert scores[0] == scores[1], "the fallback is exactly --memmap"
-
-
-def test_in_memory_splits_are_the_files_pages_and_writes_stay_private(tmp_path):
-    task = scene_task(tmp_path)
-    path = task / "train.embeddings.npy"
-    on_disk = np.fromfile(path, dtype=np.float32)
-    train = load_split(task, "train", in_memory=True)
-    assert type(train.embeddings) is np.ndarray, "a plain array: k-fold folds are copied, not stacked"
-    assert np.array_equal(train.embeddings.reshape(-1), on_disk)
-    train.embeddings[0] = 7.0  # torch.from_numpy needs a writable array; nothing may reach the file
-    assert np.all(train.embeddings[0] == 7.0)
-    assert np.array_equal(np.fromfile(path, dtype=np.float32), on_disk)
-
-
-def test_stacked_memmaps_read_as_their_concatenation(tmp_path):
-    task = scene_task(tmp_path, kfold=3)
-    folds = [load_split(task, f"fold{i:02d}", in_memory=False) for i in range(3)]
-    stacked = concatenate(folds, "train")
-    assert isinstance(stacked.embeddings, StackedRows), "--memmap: training folds are not copied"
-    whole = np.concatenate([np.asarray(f.embeddings) for f in folds])
-    assert stacked.embeddings.shape == whole.shape and len(stacked.embeddings) == 180
-    rows = np.random.default_rng(0).permutation(180)[:50]
-    assert np.array_equal(stacked.embeddings[rows], whole[rows])
-    assert np.array_equal(stacked.embeddings[np.sort(rows)], whole[np.sort(rows)])
-    assert np.array_equal(stacked.embeddings[50:130], whole[50:130])
-    assert np.array_equal(stacked.targets, np.concatenate([f.targets for f in folds]))
-
-
-def test_kfold_training_sets_are_copied_in_turn_into_one_buffer(tmp_path):
-    rng = np.random.default_rng(1)
-    folds = [SplitData(f"fold{i:02d}", rng.random((rows, 4), dtype=np.float32), np.eye(3)[rng.integers(0, 3, rows)])
-             for i, rows in enumerate((50, 70, 30))]
-    per_fold = [[folds[1], folds[2]], [folds[2], folds[0]], [folds[0], folds[1]]]
-    buffer = fold_buffer(per_fold)
-    assert buffer.shape == (120, 4), "as large as the largest training set"
-    for parts in per_fold:
-        train = concatenate(parts, "train", buffer)
-        assert np.shares_memory(train.embeddings, buffer)
-        assert np.array_equal(train.embeddings, np.concatenate([p.embeddings for p in parts]))
-        assert np.array_equal(train.targets, np.concatenate([p.targets for p in parts]))
-    assert fold_buffer([[folds[0]], [folds[1]]]) is None, "nothing to copy: one training split per arrangement"
-    task = scene_task(tmp_path, kfold=3)
-    mapped = [load_split(task, f"fold{i:02d}", in_memory=False) for i in range(3)]
-    assert fold_buffer([[mapped[0], mapped[1]]]) is None, "memmaps are stacked, not copied"
 
 
 def test_kfold_task_trains_from_memmaps_as_in_memory(tmp_path):

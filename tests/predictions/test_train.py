@@ -70,6 +70,18 @@ def learning_grid(monkeypatch):
     return "learning"
 
 
+def test_the_reported_test_scores_are_the_evaluation_stages_own(tmp_path):
+    """What the predictions stage reports is what the evaluation stage computes from the stored files."""
+    from heareval.evaluation.task_evaluation import evaluate_task
+
+    for task in (scene_task(tmp_path), scene_task(tmp_path, name="tags", multilabel=True, kfold=3)):
+        report = task_predictions(task, grid="faster", grid_points=1, seed=2)
+        evaluated = evaluate_task(task)
+        for fold, entry in (evaluated.get("folds") or {"test": evaluated}).items():
+            for score in json.loads((task / "task_metadata.json").read_text())["evaluation"]:
+                assert report[fold][f"test_{score}"] == entry[score], (task.name, fold, score)
+
+
 def test_scene_multiclass_small_task(baseline_embeddings, copy_task, learning_grid):
     task = copy_task(task_dir_of(baseline_embeddings, "speech_commands"))
     report = task_predictions(task, grid=learning_grid, grid_points=2, seed=1)

@@ -146,19 +146,6 @@ def test_split_duration_cap_reads_per_split_or_per_fold():
     assert split_duration_cap({"split_mode": "new_split_kfold", "max_task_duration_by_fold": 4500}, "fold02") == 4500
 
 
-def test_event_times_are_read_back_as_the_original_read_its_metadata_csv():
-    from heareval.tasks.pipeline import times_as_the_original_read_them
-
-    metadata = pd.DataFrame({"start": [4.06 * 1000, 8.14 * 1000, float("nan")], "end": [32.26 * 1000, 1.0, None]})
-    assert metadata["start"][0] == 4059.9999999999995
-    result = times_as_the_original_read_them(metadata)
-    assert pd.isna(result["start"][2]) and pd.isna(result["end"][2])
-    if int(pd.__version__.split(".")[0]) < 3:  # the parser the original read its CSV with
-        assert result["start"].tolist()[:2] == [4060.0, 8140.000000000001] and result["end"][0] == 32260.0
-    else:  # pandas 3 reads every float back exactly: the original's last-bit rounding is not reproduced
-        assert result["start"].tolist()[:2] == [4059.9999999999995, 8140.000000000001]
-
-
 def test_every_split_must_hold_every_label_outside_mode_small():
     """hearpreprocess 2021.1.1's _diagnose_split_labels: an AssertionError outside mode small, a warning
     only for event multilabel tasks."""
