@@ -17,7 +17,7 @@ from heareval.embeddings.hear_api import (
 )
 from heareval.embeddings.task_embeddings import default_reader_workers, embed_task, source_rate
 from heareval.errors import UserError, report_user_errors
-from heareval.taskformat import is_task_dir, load_task_metadata
+from heareval.taskformat import TASK_METADATA, is_task_dir, load_task_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def find_tasks(tasks_dir: Path, task: str = "all") -> List[Path]:
         if not tasks:
             raise UserError(f"no task {task!r} in {tasks_dir}")
     if not tasks:
-        raise UserError(f"no tasks in {tasks_dir} (a task is a folder holding task_metadata.json)")
+        raise UserError(f"no tasks in {tasks_dir} (a task is a folder holding {TASK_METADATA})")
     return tasks
 
 

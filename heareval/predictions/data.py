@@ -18,7 +18,7 @@ from heareval.embeddingformat import (
     timestamps_file,
 )
 from heareval.errors import UserError
-from heareval.taskformat import is_finite_number, label_vocabulary, load_task_metadata, read_json
+from heareval.taskformat import LABEL_VOCABULARY, is_finite_number, label_vocabulary, load_task_metadata, read_json
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def multi_hot(row_labels: List[List[Any]], vocabulary: List[str], source: Path) 
         for label in labels:
             position = index.get(str(label))
             if position is None:
-                raise UserError(f"{source}: label {label!r} (row {row}) is not in labelvocabulary.csv")
+                raise UserError(f"{source}: label {label!r} (row {row}) is not in {LABEL_VOCABULARY}")
             targets[row, position] = 1.0
     return targets
 

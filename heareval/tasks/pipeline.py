@@ -32,6 +32,9 @@ from heareval.tasks.splits import assign_splits, check_every_label_in_every_spli
 
 luigi.configuration.get_config().set("core", "autoload_range", "false")
 
+# ExtractMetadata's rows in the work folder, read by the later stages of the same task.
+EXTRACTED_METADATA = "metadata.json"
+
 
 def parallel_map(function: Callable[[Any], Any], items: List[Any], threads: int, desc: str) -> List[Any]:
     """Map over items on a thread pool (soundfile and soxr release the GIL) with a progress bar."""
@@ -200,7 +203,7 @@ class ExtractMetadata(TaskStage):
         check_every_label_in_every_split(metadata, self.config, "after splitting")
         with atomic_path(self.output().path) as temporary:
             temporary.mkdir()
-            write_records(metadata, temporary / "metadata.json")
+            write_records(metadata, temporary / EXTRACTED_METADATA)
             roots = sorted({str(Path(p).parent) for p in metadata["relpath"]})
             stats = stats_of_files(sorted(set(metadata["relpath"])), self.threads)
             stats["directories"] = roots[:20]
@@ -254,7 +257,7 @@ class SubsampleSplit(TaskStage):
         return luigi.LocalTarget(str(self.stage_dir / "02-SubsampleSplit" / f"{self.split}.json"))
 
     def run(self) -> None:
-        metadata = read_records(Path(self.input().path) / "metadata.json")
+        metadata = read_records(Path(self.input().path) / EXTRACTED_METADATA)
         rows = metadata[metadata["split"] == self.split]
         config = self.config
         kept = subsample(rows[["unique_filestem", "relpath"]], self.split, split_duration_cap(config, self.split),

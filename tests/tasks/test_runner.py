@@ -90,16 +90,6 @@ def test_audio_stats_json_as_the_original_wrote_them(small_workspace):
     assert json.loads((work / "01-ExtractMetadata" / "extracted-audio-stats.json").read_text())["count"] > 0
 
 
-def test_speech_commands_splits_keep_speakers_apart(small_tasks):
-    task_dir = task_dir_of(small_tasks, "speech_commands")
-    speakers = {}
-    for split in ("train", "valid", "test"):
-        for name in json.loads((task_dir / f"{split}.json").read_text()):
-            if "_nohash_" in name:
-                speakers.setdefault(name.split("_nohash_")[0].rsplit("_", 1)[-1], set()).add(split)
-    assert all(len(splits) == 1 for splits in speakers.values())
-
-
 def test_killed_run_resumes_without_redoing_finished_stages(small_workspace, tmp_path):
     work = tmp_path / "_workdir"
     shutil.copytree(small_workspace / "_workdir" / "small-corpora", work / "small-corpora")
