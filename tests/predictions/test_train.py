@@ -5,8 +5,6 @@ import logging
 import math
 import os
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -344,24 +342,3 @@ def test_interrupted_task_restarts_cleanly(tmp_path):
     task_predictions(task, grid="faster", grid_points=1)
     assert json.loads((task / "test.predicted-scores.json").read_text())["test"]
     assert not (task / "logs" / "stale.csv").exists()
-
-
-def test_cli_takes_module_names_or_task_folders(tmp_path):
-    scene_task(tmp_path, name="one")
-    scene_task(tmp_path, name="two")
-    emb = tmp_path / "emb"
-    folders = [str(p) for p in sorted((emb / "mod").iterdir())]
-    result = subprocess.run([sys.executable, "-m", "heareval.predictions.runner", *folders, "--grid", "faster",
-                             "--grid-points", "1", "--model", "weights.pt", "--gpus", "0", "--stop-on-nan-score"],
-                            capture_output=True, text=True, cwd=tmp_path, timeout=600)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert all(json.loads((emb / "mod" / n / DONE_MARKER).read_text())["stop_on_nan_score"] for n in ("one", "two"))
-    result = subprocess.run([sys.executable, "-m", "heareval.predictions.runner", "mod", "--embeddings-dir", str(emb)],
-                            capture_output=True, text=True, cwd=tmp_path, timeout=600)
-    assert result.returncode == 0 and result.stderr.count("skipped (done)") == 2
-    nothing_to_train = ("import sys; from heareval.predictions.runner import run_predictions; "
-                        f"run_predictions(['mod'], embeddings_dir={str(emb)!r}); assert 'lightning' not in sys.modules")
-    subprocess.run([sys.executable, "-c", nothing_to_train], check=True, capture_output=True, cwd=tmp_path)
-    result = subprocess.run([sys.executable, "-m", "heareval.predictions.runner", "nomod", "--embeddings-dir",
-                             str(emb), "--gpus", "[x]"], capture_output=True, text=True, cwd=tmp_path)
-    assert result.returncode == 1 and "Traceback" not in result.stderr and "--gpus" in result.stderr
