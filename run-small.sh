@@ -12,7 +12,7 @@ mkdir -p "$TMP_DIR"
 TMP_DIR="$(cd "$TMP_DIR" && pwd)"
 
 cd "$TMP_DIR"  # checked from here: run from the repo, `import heareval` would find the source tree uninstalled
-if ! "$PYTHON" -c "import heareval, luigi, lightning, sed_scores_eval" 2>/dev/null; then
+if ! "$PYTHON" -c "import heareval, luigi, lightning, sed_scores_eval, libarchive, pretty_midi" 2>/dev/null; then
   echo "installing heareval ..." >&2
   PYTHON="$PYTHON" bash "$REPO/install.sh"
 fi

@@ -29,6 +29,7 @@ setup(
         "tqdm>=4.60",
         "python-slugify>=8.0",
         "pretty_midi>=0.2.9",  # MAESTRO's MIDI, read as note_seq read it
+        "libarchive-c>=5.0",  # RAR archives (Beehive), read by the system's libarchive
     ],
     extras_require={
         "dev": [

@@ -14,7 +14,7 @@ from heareval.tasks.download import upstream_file_name
 TASK_NAMES: List[str] = ["speech_commands", "nsynth_pitch", "dcase2016_task2", "esc50",
                          "mridangam_stroke", "mridangam_tonic", "libricount", "vocal_imitation",
                          "beijing_opera", "vox_lingua_top10", "gunshot_triangulation", "fsd50k",
-                         "maestro"]
+                         "maestro", "beehive_states_fold0", "beehive_states_fold1"]
 
 DEFAULT_SAMPLE_RATES = (16000, 22050, 32000, 44100, 48000)  # hearpreprocess's
 # Keys of a task's config that describe how to build it, not the finished task.
@@ -28,7 +28,11 @@ def download_files(entries: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 
 def download_key(entry: Dict[str, Any]) -> str:
-    """What an entry is called in a task's metadata rules: its split, or its name (FSD50K's ground truth)."""
+    """What an entry is called in a task's metadata rules, as the original named its extraction: its split,
+    `<split>_<name>` where several archives make one split (Beehive's days), or its name (FSD50K's ground
+    truth)."""
+    if "split" in entry and "name" in entry:
+        return f"{entry['split']}_{entry['name']}"
     return entry["split"] if "split" in entry else entry["name"]
 
 

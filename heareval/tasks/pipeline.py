@@ -22,8 +22,13 @@ from heareval import audio
 from heareval.atomic import atomic_path, write_json
 from heareval.errors import UserError
 from heareval.luigi_run import Stage
-from heareval.taskformat import (LABEL_VOCABULARY, TASK_METADATA, check_task_metadata, sorted_labels,
-                                 write_label_vocabulary)
+from heareval.taskformat import (
+    LABEL_VOCABULARY,
+    TASK_METADATA,
+    check_task_metadata,
+    sorted_labels,
+    write_label_vocabulary,
+)
 from heareval.tasks.archive import ARCHIVE_SUFFIXES, extract_archive, extract_split_zip
 from heareval.tasks.audio_dir_stats import audio_dir_stats, stats_of_files
 from heareval.tasks.config import declared_vocabulary, download_files, download_key, resolve_config, task_dir_name

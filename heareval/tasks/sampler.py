@@ -19,15 +19,18 @@ from tqdm import tqdm
 
 from heareval.atomic import atomic_path
 from heareval.errors import UserError, report_user_errors
+from heareval.tasks.archive import load_libarchive
 from heareval.tasks.config import task_module
 from heareval.tasks.download import md5_of, upstream_file_name
-from heareval.tasks.small import write_tar_gz, write_zip
+from heareval.tasks.small import write_rar, write_tar_gz, write_zip
 
 AUDIO = (".wav", ".flac", ".mp3", ".ogg")
 
 
 def read_members(archive: Path) -> List[Tuple[str, bytes]]:
     """Every regular file of an archive (name, bytes)."""
+    if archive.name.endswith(".rar"):
+        return read_rar_members(archive)
     try:
         if archive.name.endswith(".zip"):
             with zipfile.ZipFile(archive) as zf:
@@ -36,6 +39,15 @@ def read_members(archive: Path) -> List[Tuple[str, bytes]]:
             return [(m.name, tar.extractfile(m).read()) for m in tar.getmembers() if m.isfile()]
     except (tarfile.TarError, zipfile.BadZipFile, EOFError) as error:
         raise UserError(f"corrupt archive {archive}: {error}") from None
+
+
+def read_rar_members(archive: Path) -> List[Tuple[str, bytes]]:
+    libarchive = load_libarchive(archive)
+    try:
+        with libarchive.file_reader(str(archive)) as entries:
+            return [(entry.pathname, b"".join(entry.get_blocks())) for entry in entries if entry.isreg]
+    except libarchive.ArchiveError as error:
+        raise UserError(f"corrupt archive {archive}: {error.msg}") from None
 
 
 def stable_hash(key: str) -> int:
@@ -96,7 +108,7 @@ def sample_task(task_name: str, work_dir: Path, out_dir: Path, fraction: float) 
         sums: Dict[str, str] = {}
         for source in tqdm(sources, desc=f"sample {task_name}", unit="archive"):
             members = sorted(read_members(source))
-            writer = write_zip if source.name.endswith(".zip") else write_tar_gz
+            writer = {".zip": write_zip, ".rar": write_rar}.get(source.suffix, write_tar_gz)
             writer(temporary / source.name, sample_archive(members, fraction))
             sums[source.name] = md5_of(temporary / source.name)
         (temporary / "MD5SUMS").write_text("".join(f"{md5}  {name}\n" for name, md5 in sums.items()))

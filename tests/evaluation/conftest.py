@@ -10,8 +10,14 @@ import numpy as np
 from heareval import embeddingformat, predictionformat
 from heareval.atomic import write_json
 from heareval.predictionformat import DONE_MARKER, arrangements, write_predictions
-from heareval.taskformat import (LABEL_VOCABULARY, TASK_METADATA, label_vocabulary, load_task_metadata,
-                                 read_split_labels, write_label_vocabulary)
+from heareval.taskformat import (
+    LABEL_VOCABULARY,
+    TASK_METADATA,
+    label_vocabulary,
+    load_task_metadata,
+    read_split_labels,
+    write_label_vocabulary,
+)
 
 FRAME_MS = 50.0
 # Both stages' cost files, with the keys heareval.cost.measure_cost writes.

@@ -1,4 +1,5 @@
 import io
+import sys
 import tarfile
 import zipfile
 
@@ -6,6 +7,7 @@ import pytest
 
 from heareval.errors import UserError
 from heareval.tasks.archive import extract_archive
+from heareval.tasks.small import write_rar
 
 
 def tar_with(path, members):
@@ -69,3 +71,26 @@ def test_corrupt_archive_is_a_clear_error(tmp_path):
     (tmp_path / "broken.tar.gz").write_bytes(b"\x1f\x8b not really gzip")
     with pytest.raises(UserError, match="corrupt archive .*broken.tar.gz"):
         extract_archive(tmp_path / "broken.tar.gz", tmp_path / "out")
+
+
+def test_extracts_rar_and_refuses_unsafe_or_broken_rar(tmp_path):
+    members = [("Hive1/a.wav", bytes(range(256)) * 40), ("Hive1/sub/b NO.wav", b"hello")]
+    write_rar(tmp_path / "ok.rar", iter(members))
+    extract_archive(tmp_path / "ok.rar", tmp_path / "out")
+    assert {str(p.relative_to(tmp_path / "out")): p.read_bytes() for p in (tmp_path / "out").rglob("*.wav")} == {
+        name: data for name, data in members}
+    write_rar(tmp_path / "evil.rar", iter([("../escape.wav", b"x")]))
+    with pytest.raises(UserError, match="unsafe archive .*evil.rar: member '../escape.wav' contains '..'"):
+        extract_archive(tmp_path / "evil.rar", tmp_path / "out2")
+    assert not (tmp_path / "escape.wav").exists()
+    (tmp_path / "cut.rar").write_bytes((tmp_path / "ok.rar").read_bytes()[:3000])
+    with pytest.raises(UserError, match="corrupt archive .*cut.rar: Truncated RAR file data$"):
+        extract_archive(tmp_path / "cut.rar", tmp_path / "out3")
+
+
+def test_rar_without_libarchive_says_what_to_install(tmp_path, monkeypatch):
+    write_rar(tmp_path / "ok.rar", iter([("a.wav", b"x")]))
+    monkeypatch.setitem(sys.modules, "libarchive", None)  # as where it is not installed
+    with pytest.raises(UserError, match="ok.rar: reading RAR archives needs the libarchive library "
+                                        "\\(Debian and Ubuntu: apt-get install libarchive13"):
+        extract_archive(tmp_path / "ok.rar", tmp_path / "out")

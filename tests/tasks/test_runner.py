@@ -126,7 +126,7 @@ def test_unknown_task_is_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "error: unknown task 'no_such_task'; known tasks: speech_commands, nsynth_pitch, dcase2016_task2, esc50, "
         "mridangam_stroke, mridangam_tonic, libricount, vocal_imitation, beijing_opera, vox_lingua_top10, "
-        "gunshot_triangulation, fsd50k, maestro"]
+        "gunshot_triangulation, fsd50k, maestro, beehive_states_fold0, beehive_states_fold1"]
 
 
 def test_unwritable_tasks_dir(tmp_path):

@@ -40,3 +40,19 @@ def test_sampler_needs_the_downloaded_corpus(tmp_path):
                              str(tmp_path)], capture_output=True, text=True)
     assert result.returncode == 1 and "download the full corpus first" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_sampler_keeps_rar_archives_rar(small_workspace, tmp_path):
+    from heareval.tasks.sampler import read_members
+
+    work = tmp_path / "_workdir"
+    (work / "downloads").mkdir(parents=True)
+    for archive in (small_workspace / "_workdir" / "small-corpora" / "beehive_states_fold0").glob("*.rar"):
+        shutil.copyfile(archive, work / "downloads" / archive.name)
+    sample = sample_task("beehive_states_fold0", work, tmp_path / "a", fraction=0.5)
+    for line in (sample / "MD5SUMS").read_text().splitlines():
+        md5, name = line.split()
+        assert name.endswith(".rar") and md5_of(sample / name) == md5
+        kept = read_members(sample / name)
+        whole = dict(read_members(work / "downloads" / name))
+        assert 0 < len(kept) < len(whole) and all(whole[member] == data for member, data in kept)

@@ -25,9 +25,8 @@ def test_the_official_lists_decide_valid_and_the_test_archive_is_test(small_work
     task_dir = task_dir_of(small_tasks, "speech_commands")
     splits = {split: json.loads((task_dir / f"{split}.json").read_text()) for split in ("train", "valid", "test")}
     corpus = extracted(small_workspace, "speech_commands_v0.02")
-    stem = lambda relative: relative.replace("/", "_").removesuffix(".wav") + ".wav"  # noqa: E731 <word>_<file>
-    validation = {stem(line) for line in (corpus / "validation_list.txt").read_text().split()}
-    testing = {stem(line) for line in (corpus / "testing_list.txt").read_text().split()}
+    validation = {line.replace("/", "_") for line in (corpus / "validation_list.txt").read_text().split()}
+    testing = {line.replace("/", "_") for line in (corpus / "testing_list.txt").read_text().split()}
     assert validation and validation <= set(splits["valid"]), "every listed validation clip is in valid"
     assert not testing & (set(splits["train"]) | set(splits["valid"])), "testing_list clips are left out"
     test_archive = extracted(small_workspace, "speech_commands_test_set_v0.02")
@@ -36,7 +35,8 @@ def test_the_official_lists_decide_valid_and_the_test_archive_is_test(small_work
 
 def test_silence_is_cut_from_the_background_noise(small_workspace, small_tasks):
     task_dir = task_dir_of(small_tasks, "speech_commands")
-    noises = sorted(p.stem for p in extracted(small_workspace, "speech_commands_v0.02").glob("_background_noise_/*.wav"))
+    corpus = extracted(small_workspace, "speech_commands_v0.02")
+    noises = sorted(p.stem for p in corpus.glob("_background_noise_/*.wav"))
     for split in ("train", "valid"):
         silent = [name for name, labels in json.loads((task_dir / f"{split}.json").read_text()).items()
                   if labels == [SILENCE]]

@@ -63,6 +63,30 @@ def write_zip(path: Path, members: Iterator[Tuple[str, bytes]]) -> None:
             zf.writestr(zipfile.ZipInfo(name, date_time=ZIP_DATE), data, compress_type=zipfile.ZIP_DEFLATED)
 
 
+RAR_MARKER = b"Rar!\x1a\x07\x00"  # RAR 1.5-4.x signature (RAR 5 archives add a byte: \x01\x00)
+
+
+def rar_block(block_type: int, flags: int, fields: bytes) -> bytes:
+    """A RAR 4 block header: CRC16 (the low half of the CRC32 of everything after it), type, flags, size."""
+    body = struct.pack("<BHH", block_type, flags, 7 + len(fields)) + fields
+    return struct.pack("<H", zlib.crc32(body) & 0xFFFF) + body
+
+
+def write_rar(path: Path, members: Iterator[Tuple[str, bytes]]) -> None:
+    """A RAR 4 archive of stored (uncompressed) members, laid out as the RAR 4 technical note describes:
+    the signature, the archive header, one file header plus data per member, the end-of-archive block.
+    Nothing here can compress RAR; stored members are what libarchive and unrar read without a licence."""
+    dos_time = (ZIP_DATE[0] - 1980) << 25 | ZIP_DATE[1] << 21 | ZIP_DATE[2] << 16
+    with open(path, "wb") as out:
+        out.write(RAR_MARKER + rar_block(0x73, 0, bytes(6)))
+        for name, data in members:
+            encoded = name.replace("/", "\\").encode()  # as WinRAR writes: host 2 (Win32), backslashes
+            fields = struct.pack("<IIBIIBBHI", len(data), len(data), 2, zlib.crc32(data), dos_time, 20, 0x30,
+                                 len(encoded), 0x20) + encoded  # version 2.0, method "store", attribute "archive"
+            out.write(rar_block(0x74, 0x8000, fields) + data)
+        out.write(rar_block(0x7B, 0x4000, b""))
+
+
 def harmonic_tone(f0: float, duration: float, sample_rate: int, weights: np.ndarray) -> np.ndarray:
     """A sum of harmonics of f0 (those below Nyquist) with the given relative weights."""
     t = np.arange(int(duration * sample_rate)) / sample_rate
