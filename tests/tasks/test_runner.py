@@ -192,7 +192,7 @@ def test_bad_corpus_gives_one_clear_error_and_no_task(small_workspace, tmp_path,
 
 def test_mode_must_be_known(tmp_path):
     result = run_cli("nsynth_pitch", "--mode", "7h", "--tasks-dir", str(tmp_path / "t"), cwd=tmp_path)
-    assert result.returncode == 1 and "unknown mode '7h' for nsynth_pitch; its modes: 5h, 50h, full" in result.stderr
+    assert result.returncode == 1 and "unknown mode '7h' for nsynth_pitch; its modes: 5h, 50h, small" in result.stderr
 
 
 def test_small_takes_no_other_mode(tmp_path):
