@@ -14,11 +14,15 @@ from heareval.tasks.download import upstream_file_name
 TASK_NAMES: List[str] = ["speech_commands", "nsynth_pitch", "dcase2016_task2", "esc50",
                          "mridangam_stroke", "mridangam_tonic", "libricount", "vocal_imitation",
                          "beijing_opera", "vox_lingua_top10", "gunshot_triangulation", "fsd50k",
-                         "maestro", "beehive_states_fold0", "beehive_states_fold1"]
+                         "maestro", "beehive_states_fold0", "beehive_states_fold1", "spoken_digit",
+                         "nsynth_pitch_kfold", "coughvid"]
 
 DEFAULT_SAMPLE_RATES = (16000, 22050, 32000, 44100, 48000)  # hearpreprocess's
+# A task the original built through TensorFlow Datasets names no archive in its config; heareval downloads
+# the upstream archive TFDS downloaded, listed under this key.
+UPSTREAM_DOWNLOADS = "upstream_download_urls"
 # Keys of a task's config that describe how to build it, not the finished task.
-BUILD_ONLY_KEYS = ("modes", "label_vocabulary", "small_corpus")
+BUILD_ONLY_KEYS = ("modes", "label_vocabulary", "small_corpus", UPSTREAM_DOWNLOADS)
 
 
 def download_files(entries: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -34,6 +38,12 @@ def download_key(entry: Dict[str, Any]) -> str:
     if "split" in entry and "name" in entry:
         return f"{entry['split']}_{entry['name']}"
     return entry["split"] if "split" in entry else entry["name"]
+
+
+def upstream_downloads(config: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The archives of a task's full corpus: its download_urls, or the upstream archives of a task the
+    original built through TensorFlow Datasets."""
+    return config.get("download_urls") or config[UPSTREAM_DOWNLOADS]
 
 
 def task_module(task_name: str) -> ModuleType:
@@ -59,12 +69,15 @@ def resolve_config(task_name: str, mode: Optional[str], small: bool, work_dir: s
     # The synthetic stand-in (--small) has the full archives' names; a small mode's own archives are the
     # original's downsampled ones (--mode small).
     config.update({k: copy.deepcopy(v) for k, v in mode_settings.items() if not (small and k == "download_urls")})
+    if "download_urls" not in config:
+        config["download_urls"] = copy.deepcopy(generic[UPSTREAM_DOWNLOADS])
     for entry in download_files(config["download_urls"]):
         file_name = upstream_file_name(entry["url"])  # zenodo's URLs end in ?download=1
         if url_of and file_name in url_of:
             entry["url"] = url_of[file_name]
         if md5_overrides and file_name in md5_overrides:
             entry["md5"] = md5_overrides[file_name]
+            entry.pop("sha256", None)  # the mirror's file, not the upstream archive that checksum is of
     config["tmp_dir"] = work_dir
     config["mode"] = mode
     if split_mode_of(config) == "trainvaltest":

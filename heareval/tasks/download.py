@@ -19,7 +19,11 @@ HTTP_CHUNK = 1 << 16  # small, so a dropped connection keeps most of what arrive
 
 
 def md5_of(path: Path) -> str:
-    digest = hashlib.md5()
+    return digest_of(path, "md5")
+
+
+def digest_of(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(CHUNK), b""):
             digest.update(chunk)
@@ -37,8 +41,9 @@ def local_path_of(url: str) -> Optional[Path]:
 
 
 def download(url: str, destination: Path, expected_md5: str, retries: int = 5,
-             timeout: float = 60.0) -> None:
-    """Download `url` to `destination`, complete and md5-checked, or raise UserError.
+             timeout: float = 60.0, expected_sha256: str = "") -> None:
+    """Download `url` to `destination`, complete and checked (md5, and sha256 where the source publishes
+    that instead: TensorFlow Datasets' checksums), or raise UserError.
 
     A partial HTTP download is kept as `<destination>.part` and resumed with a Range request.
     """
@@ -52,10 +57,11 @@ def download(url: str, destination: Path, expected_md5: str, retries: int = 5,
             _copy_with_progress(source, temporary)
     else:
         _http_download(url, partial, retries, timeout)
-    actual = md5_of(partial)
-    if expected_md5 and actual != expected_md5:
-        partial.unlink()
-        raise UserError(f"md5 mismatch for {url}: expected {expected_md5}, got {actual}")
+    for algorithm, expected in (("md5", expected_md5), ("sha256", expected_sha256)):
+        actual = digest_of(partial, algorithm) if expected else expected
+        if actual != expected:
+            partial.unlink()
+            raise UserError(f"{algorithm} mismatch for {url}: expected {expected}, got {actual}")
     partial.rename(destination)
 
 

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from heareval.atomic import atomic_path
 from heareval.errors import UserError, report_user_errors
 from heareval.tasks.archive import load_libarchive
-from heareval.tasks.config import task_module
+from heareval.tasks.config import task_module, upstream_downloads
 from heareval.tasks.download import md5_of, upstream_file_name
 from heareval.tasks.small import write_rar, write_tar_gz, write_zip
 
@@ -94,7 +94,7 @@ def sample_archive(members: List[Tuple[str, bytes]], fraction: float) -> Iterato
 def sample_task(task_name: str, work_dir: Path, out_dir: Path, fraction: float) -> Path:
     if not 0 < fraction <= 1:
         raise UserError(f"--fraction must be in (0, 1], got {fraction}")
-    entries = task_module(task_name).CONFIG["download_urls"]
+    entries = upstream_downloads(task_module(task_name).CONFIG)
     if any("multipart_zip_urls" in entry for entry in entries):
         raise UserError(f"{task_name}: the sampler reads single archives; this task's audio is a split zip archive")
     names = [upstream_file_name(e["url"]) for e in entries]

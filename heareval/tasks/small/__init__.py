@@ -20,7 +20,7 @@ import numpy as np
 import soundfile as sf
 
 from heareval.atomic import atomic_path
-from heareval.tasks.config import download_files, task_module
+from heareval.tasks.config import download_files, task_module, upstream_downloads
 from heareval.tasks.download import md5_of, upstream_file_name
 
 FIXED_MTIME = 1262304000  # 2010-01-01, so archives are byte-identical across runs
@@ -114,7 +114,8 @@ def build_small_corpus(task_name: str, out_dir: Path) -> Path:
     with atomic_path(out_dir) as temporary:
         temporary.mkdir()
         generator.build(temporary)
-        names = [upstream_file_name(e["url"]) for e in download_files(task_module(task_name).CONFIG["download_urls"])]
+        entries = download_files(upstream_downloads(task_module(task_name).CONFIG))
+        names = [upstream_file_name(entry["url"]) for entry in entries]
         lines = [f"{md5_of(temporary / name)}  {name}" for name in names]
         (temporary / "MD5SUMS").write_text("\n".join(lines) + "\n")
     return out_dir
