@@ -14,6 +14,11 @@ TASK_METADATA = "task_metadata.json"
 LABEL_VOCABULARY = "labelvocabulary.csv"
 
 
+def split_labels_file(split: str) -> str:
+    """A split's labels, `{file: [labels]}` (scene) or `{file: [events]}` (event)."""
+    return f"{split}.json"
+
+
 def is_task_dir(path: Path) -> bool:
     """A task is a visible folder holding task_metadata.json (others are ignored)."""
     return path.is_dir() and not path.name.startswith(".") and (path / TASK_METADATA).is_file()

@@ -34,7 +34,14 @@ from heareval.embeddingformat import (
 )
 from heareval.embeddings.hear_api import HearModel, embed, in_order
 from heareval.errors import UserError
-from heareval.taskformat import LABEL_VOCABULARY, TASK_METADATA, label_vocabulary, load_task_metadata, read_split_labels
+from heareval.taskformat import (
+    LABEL_VOCABULARY,
+    TASK_METADATA,
+    label_vocabulary,
+    load_task_metadata,
+    read_split_labels,
+    split_labels_file,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +174,7 @@ def embed_split(hear: HearModel, task_dir: Path, out_dir: Path, final_dir: Path,
     paths = [task_dir / str(rate) / split / name for name in names]
     for path in paths:
         if not path.is_file():
-            raise UserError(f"audio file listed in {task_dir / (split + '.json')} is missing: {path}")
+            raise UserError(f"audio file listed in {task_dir / split_labels_file(split)} is missing: {path}")
     ratio = hear.sample_rate / rate
     lengths = [int(np.ceil(audio.frame_count(path) * ratio)) for path in paths]
     dataset = SplitAudio(paths, lengths, equal_length_batches(lengths, batch_size), rate, hear.sample_rate)
@@ -280,12 +287,12 @@ def embed_task(hear: HearModel, task_dir: Path, out_dir: Path, device: str, batc
                        hear.sample_rate, rate)
     batch_size = batch_size or default_batch_size(metadata.sample_duration)
     vocabulary = label_vocabulary(task_dir)
-    labels = {split: read_split_labels(task_dir / f"{split}.json", metadata.embedding_type, vocabulary)
+    labels = {split: read_split_labels(task_dir / split_labels_file(split), metadata.embedding_type, vocabulary)
               for split in metadata.splits}  # all checked before the long run
     with atomic_path(out_dir, replace=True) as temporary:
         temporary.mkdir()
         with measure_cost("embeddings", device=device) as cost:
-            for name in [TASK_METADATA, LABEL_VOCABULARY] + [f"{s}.json" for s in metadata.splits]:
+            for name in [TASK_METADATA, LABEL_VOCABULARY] + [split_labels_file(s) for s in metadata.splits]:
                 shutil.copyfile(task_dir / name, temporary / name)
             rows = {split: embed_split(hear, task_dir, temporary, out_dir, split, metadata.embedding_type,
                                        labels[split], rate, device, batch_size, num_workers, model_threads)

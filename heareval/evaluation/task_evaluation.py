@@ -32,7 +32,14 @@ from heareval.score import (
 )
 from heareval.score.classification import MacroOverDefinedClasses, RankedPredictions
 from heareval.score.events import Events
-from heareval.taskformat import TaskMetadata, label_vocabulary, load_task_metadata, read_events, read_json
+from heareval.taskformat import (
+    TaskMetadata,
+    label_vocabulary,
+    load_task_metadata,
+    read_events,
+    read_json,
+    split_labels_file,
+)
 
 
 def has_predictions(task_dir: Path, probe: str = MLP) -> bool:
@@ -91,14 +98,14 @@ def read_split_predictions(task_dir: Path, split: str, metadata: TaskMetadata,
     arrays = read_predictions(path, vocabulary)
     if not metadata.is_event:
         return SplitPredictions(arrays)
-    reference = read_events(task_dir / f"{split}.json", vocabulary)
+    reference = read_events(task_dir / split_labels_file(split), vocabulary)
     events_path = outputs / events_file(split)
     events = read_events(events_path, vocabulary)
     frames = frame_scores(arrays, path)
     for source, files in ((events_path, set(events)), (path, set(frames))):
         if not files <= set(reference):
             raise UserError(f"{source}: file {sorted(files - set(reference))[0]!r} is not in the task's "
-                            f"{split}.json")
+                            f"{split_labels_file(split)}")
     return SplitPredictions(arrays, events, reference, frames)
 
 

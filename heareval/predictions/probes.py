@@ -36,7 +36,14 @@ from heareval.predictions.setup import (
     training_rules,
 )
 from heareval.score import is_better, score_function
-from heareval.taskformat import TASK_METADATA, TaskMetadata, label_vocabulary, load_task_metadata, read_events
+from heareval.taskformat import (
+    TASK_METADATA,
+    TaskMetadata,
+    label_vocabulary,
+    load_task_metadata,
+    read_events,
+    split_labels_file,
+)
 
 LINEAR_INVERSE_L2 = (0.01, 0.1, 1.0, 10.0)  # scikit-learn's C: the L2 strengths tried on validation
 LINEAR_MAX_ITERATIONS = 1000
@@ -203,7 +210,7 @@ def probe_predictions(task_dir: Path, probe: str, seed: int = 42, progress: bool
     check_probe_applies(probe, task_dir, metadata,
                         [sum(len(data[s].targets) for s in arrangement.train) for arrangement in layout])
     setup = probe_setup(task_dir, metadata, labels)
-    events = {split: read_events(task_dir / f"{split}.json", labels)
+    events = {split: read_events(task_dir / split_labels_file(split), labels)
               for split in metadata.splits} if setup.is_event else {}
     report: Dict[str, Any] = {"probe": probe, "score_mode": "max" if setup.primary.maximize else "min",
                               "embedding_path": str(task_dir)}

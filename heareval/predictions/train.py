@@ -59,7 +59,14 @@ from heareval.predictions.setup import (
     training_rules,
 )
 from heareval.score import defined_mean_and_std, is_better, score_function
-from heareval.taskformat import TASK_METADATA, TaskMetadata, label_vocabulary, load_task_metadata, read_events
+from heareval.taskformat import (
+    TASK_METADATA,
+    TaskMetadata,
+    label_vocabulary,
+    load_task_metadata,
+    read_events,
+    split_labels_file,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -229,13 +236,13 @@ def load_task(task_dir: Path, metadata: TaskMetadata, labels: List[str], device:
         training_sets = fold_buffer([[data[s] for s in arrangement.train] for arrangement in layout])
         if memory_ledger:
             memory_ledger.hold(sum(split.embeddings.nbytes for split in data.values()) if in_memory else 0)
-    events = {split: read_events(task_dir / f"{split}.json", labels)  # the splits' reference events
+    events = {split: read_events(task_dir / split_labels_file(split), labels)  # the splits' reference events
               for split in metadata.splits} if metadata.is_event else {}
     for split, reference in events.items():
         strangers = set(data[split].filenames) - set(reference)
         if strangers:  # its frames' events would all count as false
             raise UserError(f"{task_dir / timestamps_file(split)}: file {sorted(strangers)[0]!r} is "
-                            f"not in the task's {split}.json")
+                            f"not in the task's {split_labels_file(split)}")
     return LoadedTask(metadata, labels, data, layout, training_sets, events, in_memory)
 
 

@@ -28,6 +28,7 @@ from heareval.taskformat import (
     TASK_METADATA,
     check_task_metadata,
     sorted_labels,
+    split_labels_file,
     write_label_vocabulary,
 )
 from heareval.tasks.archive import ARCHIVE_SUFFIXES, extract_archive, extract_split_zip
@@ -463,7 +464,7 @@ class FinalizeCorpus(TaskStage):
             write_json(temporary / TASK_METADATA, self.config)
             shutil.copyfile(inputs["vocabulary"].path, temporary / LABEL_VOCABULARY)
             for split, target in inputs["labels"].items():
-                shutil.copyfile(target.path, temporary / f"{split}.json")
+                shutil.copyfile(target.path, temporary / split_labels_file(split))
             for (rate, split), target in inputs["audio"].items():
                 link_tree(Path(target.path), temporary / str(rate) / split)
             if final.is_dir():  # keep rates an earlier run finalized

@@ -12,11 +12,18 @@ from heareval.tasks.runner import preprocess
 from heareval.tasks.sampler import sample_task
 
 
-def test_sampler_makes_a_consistent_small_corpus_deterministically(small_workspace, tmp_path):
+def downloaded_stand_in(small_workspace, tmp_path, task_name: str):
+    """A work folder whose downloads/ holds the task's stand-in archives, as after downloading them."""
     work = tmp_path / "_workdir"
     (work / "downloads").mkdir(parents=True)
-    for archive in (small_workspace / "_workdir" / "small-corpora" / "nsynth_pitch").glob("*.tar.gz"):
-        shutil.copyfile(archive, work / "downloads" / archive.name)
+    for archive in (small_workspace / "_workdir" / "small-corpora" / task_name).iterdir():
+        if archive.name != "MD5SUMS":
+            shutil.copyfile(archive, work / "downloads" / archive.name)
+    return work
+
+
+def test_sampler_makes_a_consistent_small_corpus_deterministically(small_workspace, tmp_path):
+    work = downloaded_stand_in(small_workspace, tmp_path, "nsynth_pitch")
     first = sample_task("nsynth_pitch", work, tmp_path / "a", fraction=0.3)
     second = sample_task("nsynth_pitch", work, tmp_path / "b", fraction=0.3)
     assert (first / "MD5SUMS").read_text() == (second / "MD5SUMS").read_text(), "deterministic"
@@ -45,10 +52,7 @@ def test_sampler_needs_the_downloaded_corpus(tmp_path):
 def test_sampler_keeps_rar_archives_rar(small_workspace, tmp_path):
     from heareval.tasks.sampler import read_members
 
-    work = tmp_path / "_workdir"
-    (work / "downloads").mkdir(parents=True)
-    for archive in (small_workspace / "_workdir" / "small-corpora" / "beehive_states_fold0").glob("*.rar"):
-        shutil.copyfile(archive, work / "downloads" / archive.name)
+    work = downloaded_stand_in(small_workspace, tmp_path, "beehive_states_fold0")
     sample = sample_task("beehive_states_fold0", work, tmp_path / "a", fraction=0.5)
     for line in (sample / "MD5SUMS").read_text().splitlines():
         md5, name = line.split()
