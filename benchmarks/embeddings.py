@@ -43,7 +43,7 @@ def main() -> None:
     standalone = work / "peer_modules"
     standalone.mkdir(exist_ok=True)
     shutil.copyfile(REPO / "heareval" / "baseline.py", standalone / "heareval_baseline_copy.py")
-    peer = peer_python("venv-eval", "install_peer.sh", args.skip_peer)
+    peer = peer_python("venv-eval", "../shared/peer/install_peer.sh", args.skip_peer)
     quiet = {**os.environ, "PYTHONWARNINGS": "ignore"}
     print(f"tasks: {', '.join(sorted(p.name for p in tasks.iterdir()))} (scale {args.scale}); {os.cpu_count()} CPUs")
     print(f"{'module':20s} {'kit':10s} {'wall s':>8s} {'cpu s':>8s} {'peak MB':>8s}")

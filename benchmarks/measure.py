@@ -19,7 +19,7 @@ def peer_python(venv: str, installer: str, skip: bool) -> Optional[Path]:
     if skip:
         return None
     if not python.is_file():
-        print(f"(peer not installed at {python}: run ../shared/peer/{installer})")
+        print(f"(peer not installed at {python}: run {installer})")
         return None
     return python
 

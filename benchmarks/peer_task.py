@@ -39,6 +39,25 @@ def task_module(task: str):
     return importlib.import_module(f"{name}.{task}")
 
 
+# Where each TFDS builder the original used keeps its download URLs (TFDS 4.4.0).
+TFDS_DOWNLOADS = {
+    "gtzan": ("tensorflow_datasets.audio.gtzan.gtzan", ["_DOWNLOAD_URL"]),
+    "gtzan_music_speech": ("tensorflow_datasets.audio.gtzan_music_speech.gtzan_music_speech", ["_DOWNLOAD_URL"]),
+    "spoken_digit": ("tensorflow_datasets.audio.spoken_digit.spoken_digit", ["_DOWNLOAD_URL"]),
+    "crema_d": ("tensorflow_datasets.audio.crema_d", ["_CHECKSUMS_URL", "SUMMARY_TABLE_URL", "WAV_DATA_URL"]),
+}
+
+
+def point_tfds_at(dataset: str, base_url: str) -> None:
+    """Point the TFDS builder's download URLs at base_url under their file names (a folder URL stays one)."""
+    module_name, names = TFDS_DOWNLOADS[dataset]
+    module = importlib.import_module(module_name)
+    for name in names:
+        url = getattr(module, name)
+        tail = "" if url.endswith("/") else os.path.basename(urlparse(url).path)
+        setattr(module, name, f"{base_url.rstrip('/')}/{tail}")
+
+
 def repointed(entry: dict, base_url: str, md5s: dict) -> dict:
     entry = copy.deepcopy(entry)
     for part in entry.get("multipart_zip_urls", [entry]):
@@ -70,8 +89,11 @@ def main() -> int:
                         else [f"fold{i:02d}" for i in range(config["nfolds"])])
     md5s = {name.strip(): md5 for md5, name in (line.split(None, 1) for line in args.md5sums.read_text().splitlines()
                                                 if line.strip())}
-    config["download_urls"] = [repointed(entry, args.base_url, md5s) for entry in config["download_urls"]]
-    print(json.dumps({"task": args.task, "mode": mode, "download_urls": config["download_urls"]}), flush=True)
+    if "download_urls" in config:
+        config["download_urls"] = [repointed(entry, args.base_url, md5s) for entry in config["download_urls"]]
+    else:  # built through TensorFlow Datasets
+        point_tfds_at(config["tfds_task_name"], args.base_url)
+    print(json.dumps({"task": args.task, "mode": mode, "download_urls": config.get("download_urls")}), flush=True)
     final = pipeline.FinalizeCorpus(sample_rates=[int(r) for r in args.sample_rates.split(",")], tasks_dir="tasks",
                                     tar_dir=".", metadata_task=module.extract_metadata_task(config),
                                     task_config=config)

@@ -125,7 +125,7 @@ def main() -> None:
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="heareval-bench-pred-"))
     work.mkdir(parents=True, exist_ok=True)
-    peer = peer_python("venv-eval", "install_peer.sh", args.skip_peer)
+    peer = peer_python("venv-eval", "../shared/peer/install_peer.sh", args.skip_peer)
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"}
     dim = 4096
     print(f"matrix-multiply rate (1024 x {dim} by {dim} x 1024): float32 {matmul_rate(dim, 1024):.0f} GFLOP/s, "

@@ -3,12 +3,14 @@
     python benchmarks/preprocess.py [--scale 0.1] [--tasks speech_commands,nsynth_pitch,dcase2016_task2]
                                     [--rates 16000,22050,44100,48000] [--num-workers 2] [--skip-peer]
     python benchmarks/preprocess.py --real [--rates ...]    # speech_commands, mode small, real recordings
-    python benchmarks/preprocess.py --stand-ins libricount,vocal_imitation,... [--rates 16000]
+    python benchmarks/preprocess.py --stand-ins libricount,vocal_imitation,... [--rates 16000] [--large]
 
 With --real, the corpora are the original's downsampled archives of real recordings in ../shared/real/
 and both kits build mode `small` from them. With --stand-ins, the corpora are heareval's small stand-ins
 of the named tasks (in their upstream layouts and under their full mode's names) and both kits build the
-tasks' default modes from them; the original runs through benchmarks/peer_task.py.
+tasks' default modes from them; the original runs through benchmarks/peer_task.py, for the tasks it
+built through TensorFlow Datasets with TFDS 4.4.0 (PEER_HOME/venv-tfds, benchmarks/install_tfds_peer.sh).
+--large builds the stand-ins that define a LARGE size at that size (enough audio for several TFDS shards).
 
 Builds the upstream-layout corpora with ../shared/peer/make_corpora.py, serves them over HTTP on
 127.0.0.1, and runs the whole DAG (download included) of heareval and of the peer
@@ -31,6 +33,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import soundfile as sf
@@ -67,11 +70,14 @@ def main() -> None:
     parser.add_argument("--peer-timeout", type=float, default=3600)
     parser.add_argument("--real", action="store_true", help="speech_commands mode small from ../shared/real/")
     parser.add_argument("--stand-ins", default="", help="Task names: compare on heareval's small stand-ins.")
+    parser.add_argument("--large", action="store_true",
+                        help="With --stand-ins: the stand-ins at their modules' LARGE size (tfds_gtzan's, ...).")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="heareval-bench-pre-"))
     work.mkdir(parents=True, exist_ok=True)
     if args.stand_ins:
-        stand_ins_side_by_side(args.stand_ins.split(","), args.rates, args.num_workers, work, args.peer_timeout)
+        stand_ins_side_by_side(args.stand_ins.split(","), args.rates, args.num_workers, work, args.peer_timeout,
+                               args.large)
         return
     corpora = work / "corpora"
     mode = []
@@ -92,7 +98,7 @@ def main() -> None:
     entries = [archive for corpus in manifest.values() for archive in corpus["archives"]]
     (corpora / "MD5SUMS").write_text("".join(f"{e['md5']}  {e['file']}\n" for e in entries))
     url = serve(corpora)
-    peer = peer_python("venv-pre", "install_preprocess_peer.sh", args.skip_peer)
+    peer = peer_python("venv-pre", "../shared/peer/install_preprocess_peer.sh", args.skip_peer)
     print(f"corpora: scale {args.scale}, rates {args.rates}, {args.num_workers} workers, {os.cpu_count()} CPUs")
     header = f"{'task':16s} {'kit':10s} {'wall s':>8s} {'cpu s':>8s} {'peak MB':>8s} {'files/s':>8s} {'audio s/s':>10s}"
     print(header)
@@ -131,7 +137,8 @@ def main() -> None:
         print_comparison(compared)
 
 
-def stand_ins_side_by_side(tasks: list, rates: str, num_workers: int, work: Path, peer_timeout: float) -> None:
+def stand_ins_side_by_side(tasks: list, rates: str, num_workers: int, work: Path, peer_timeout: float,
+                           large: bool = False) -> None:
     """Both kits on heareval's small stand-ins of `tasks`, served over HTTP: wall time, then the comparison."""
     from heareval.tasks.small import build_small_corpus
 
@@ -139,16 +146,16 @@ def stand_ins_side_by_side(tasks: list, rates: str, num_workers: int, work: Path
     corpora.mkdir(parents=True, exist_ok=True)
     sums = []
     for task in tasks:
-        folder = build_small_corpus(task, work / "generated" / task)
+        folder = build_small_corpus(task, work / "generated" / task, large)
         for path in sorted(folder.iterdir()):
             if path.name != "MD5SUMS":
                 shutil.copyfile(path, corpora / path.name)
         sums.append((folder / "MD5SUMS").read_text())
     (corpora / "MD5SUMS").write_text("".join(sums))
     url = serve(corpora)
-    peer = peer_python("venv-pre", "install_preprocess_peer.sh", False)
     compared: list = []
     for task in tasks:
+        peer = peer_for(task)
         runs = {}
         for kit, command in (("heareval", [sys.executable, "-m", "heareval.tasks.runner", task, "--mirror", url,
                                            "--sample-rate", rates, "--num-workers", str(num_workers),
@@ -166,11 +173,37 @@ def stand_ins_side_by_side(tasks: list, rates: str, num_workers: int, work: Path
             print(f"{task:22s} {kit:10s} wall {runs[kit]['wall_s']:7.1f} s, peak {runs[kit]['peak_rss_mb']:6.0f} MB"
                   f"{status}", flush=True)
         if all(run["returncode"] == 0 for run in runs.values()) and "original" in runs:
+            print_tfds_shards(task, work / "runs" / f"{task}-heareval", work / "runs" / f"{task}-original")
             compared.extend(compare_tasks(work / "runs" / f"{task}-heareval" / "tasks",
                                           work / "runs" / f"{task}-original" / "tasks",
                                           [int(r) for r in rates.split(",")]))
     if compared:
         print_comparison(compared)
+
+
+def print_tfds_shards(task: str, ours: Path, original: Path) -> None:
+    """For a task built through TFDS: the serialized bytes and shards of each split as TFDS's own
+    dataset_info.json lists them, beside heareval's computed tfds-export.json."""
+    from heareval.tasks.tfds_export import EXPORT_FACTS
+
+    facts_path = next(ours.glob(f"_workdir/*/01-ExtractMetadata/{EXPORT_FACTS}"), None)
+    facts = json.loads(facts_path.read_text()) if facts_path else {}
+    for info_path in sorted(original.glob("_workdir/*/00-DownloadTFDS/tensorflow-datasets/*/*/dataset_info.json")):
+        for split in json.loads(info_path.read_text())["splits"]:
+            lengths = [int(n) for n in split.get("shardLengths", [])]
+            mine = facts.get(split["name"], {})
+            print(f"{task} TFDS split {split['name']}: TFDS 4.4.0 {split['numBytes']} bytes, {len(lengths)} shard(s) "
+                  f"of {lengths}; heareval {mine.get('serialized_bytes')} bytes, {mine.get('shards')} shard(s)",
+                  flush=True)
+
+
+def peer_for(task: str) -> Optional[Path]:
+    """The original's interpreter for a task: with TensorFlow Datasets where the original built it so."""
+    from heareval.tasks.config import task_module
+
+    if "download_urls" in task_module(task).CONFIG:
+        return peer_python("venv-pre", "../shared/peer/install_preprocess_peer.sh", False)
+    return peer_python("venv-tfds", "benchmarks/install_tfds_peer.sh", False)
 
 
 def comparable_labels(value):

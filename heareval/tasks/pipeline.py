@@ -43,6 +43,7 @@ from heareval.tasks.config import (
 )
 from heareval.tasks.download import download, mirrored_url, read_md5sums, upstream_file_name
 from heareval.tasks.splits import assign_splits, check_every_label_in_every_split, split_duration_cap, subsample
+from heareval.tasks.tfds_export import EXPORT_FACTS
 
 luigi.configuration.get_config().set("core", "autoload_range", "false")
 logger = logging.getLogger(__name__)
@@ -181,8 +182,11 @@ class ExtractMetadata(TaskStage):
 
     Subclasses implement `get_metadata()` returning columns relpath, split, label (and start, end in
     ms for event tasks), optionally unique_filestem and split_key; this base validates the rows,
-    assigns splits and writes `metadata.json` with the stats of the extracted audio.
+    assigns splits and writes `metadata.json` with the stats of the extracted audio. A task named as
+    TFDS's export named it sets `tfds_export` ({TFDS split: ExportedSplit.facts()}), written beside.
     """
+
+    tfds_export: Dict[str, Dict[str, int]] = {}
 
     def requires(self) -> Dict[str, luigi.Task]:
         return {download_key(entry): extract_stage(entry, self.work_dir, self.threads)
@@ -226,6 +230,8 @@ class ExtractMetadata(TaskStage):
             stats = stats_of_files(sorted(set(metadata["relpath"])), self.threads)
             stats["directories"] = roots[:20]
             write_json(temporary / "extracted-audio-stats.json", stats, indent=2)
+            if self.tfds_export:
+                write_json(temporary / EXPORT_FACTS, self.tfds_export, indent=2)
 
     def validate(self, metadata: pd.DataFrame) -> pd.DataFrame:
         config = self.config

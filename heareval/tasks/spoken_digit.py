@@ -3,18 +3,14 @@ through TensorFlow Datasets, whose export named each recording by its TFDS id; h
 upstream archive TFDS downloaded and gives each recording the same name, so that the folds are the
 original's."""
 
-import hashlib
-from pathlib import Path
-from typing import Dict, List
-
 import pandas as pd
 
 from heareval.errors import UserError
 from heareval.tasks.pipeline import ExtractMetadata
+from heareval.tasks.tfds_export import EXPORTED_AUDIO, export_split, read_export
 
 DOWNSAMPLED = "https://github.com/hearbenchmark/hear2021-open-tasks-downsampled/raw/main"
 UPSTREAM_FOLDER = "free-spoken-digit-dataset-1.0.9/recordings"
-TFDS_LABELS = "train_labels.csv"  # the original's small mode: TFDS's export, audio/ and this table
 
 CONFIG = {
     "task_name": "spoken_digit",
@@ -45,49 +41,28 @@ CONFIG = {
 }
 
 
-def tfds_names(stems: List[str]) -> Dict[str, str]:
-    """{recording stem: the file name stem TFDS's export gave it}. TFDS keyed each recording by its stem,
-    ordered a split's examples by the md5 of the split name followed by the key, and wrote them to one
-    shard (2500 recordings of 8 kHz audio are far below its 64 MiB a shard); the export named each
-    `tfds_id_` plus its slugified id, `spoken_digit-train.tfrecord-00000-of-00001__<position>`."""
-    salted = hashlib.md5(b"train")
-
-    def order(stem: str) -> int:
-        digest = salted.copy()
-        digest.update(stem.encode())
-        return int(digest.hexdigest(), 16)
-
-    return {stem: f"tfds_id_spoken-digit-train-tfrecord-00000-of-00001-{position}"
-            for position, stem in enumerate(sorted(stems, key=order))}
-
-
 class SpokenDigitMetadata(ExtractMetadata):
-    """The upstream recordings (`<digit>_<speaker>_<n>.wav`), named as TFDS exported them; or, in the
-    original's small mode, TFDS's export itself (audio/ and train_labels.csv)."""
+    """The upstream recordings (`<digit>_<speaker>_<n>.wav`, keyed by their stem), named as TFDS exported
+    them; or, in the original's small mode, TFDS's export itself."""
 
     def get_metadata(self) -> pd.DataFrame:
         root = self.extracted("train")
-        if (root / TFDS_LABELS).is_file():
-            return self.exported_metadata(root)
+        if (root / EXPORTED_AUDIO).is_dir():
+            return read_export(root, "train", "spoken_digit")
         recordings = self.wav_files(root / UPSTREAM_FOLDER)
-        names = tfds_names([path.stem for path in recordings])
-        rows = []
+        digits = {}
         for path in recordings:
             digit = path.stem.split("_")[0]
             if not digit.isdigit():
                 raise UserError(f"spoken_digit: {path}: the name should start with the digit and '_'")
-            rows.append((str(path), "train", int(digit), names[path.stem]))
+            digits[path.stem] = int(digit)
+        exported = export_split("spoken_digit", "train", [(path.stem, path, {"label": digits[path.stem],
+                                                                          "audio/filename": path.name})
+                                                        for path in recordings])
+        self.tfds_export = {"train": exported.facts()}
+        names = exported.names
+        rows = [(str(path), "train", digits[path.stem], names[path.stem]) for path in recordings]
         return pd.DataFrame(rows, columns=["relpath", "split", "label", "unique_filestem"])
-
-    def exported_metadata(self, root: Path) -> pd.DataFrame:
-        try:
-            table = pd.read_csv(root / TFDS_LABELS)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-            raise UserError(f"spoken_digit: malformed {root / TFDS_LABELS}: {error}") from None
-        if list(table.columns) != ["filename", "label"]:
-            raise UserError(f"spoken_digit: {root / TFDS_LABELS} should have the columns filename,label")
-        return pd.DataFrame({"relpath": [str(root / "audio" / name) for name in table["filename"]],
-                             "split": "train", "label": table["label"]})
 
 
 METADATA_TASK = SpokenDigitMetadata

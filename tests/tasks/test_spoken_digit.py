@@ -13,7 +13,7 @@ import pytest
 from heareval.tasks.download import md5_of
 from heareval.tasks.runner import preprocess
 from heareval.tasks.small.spoken_digit import archive
-from heareval.tasks.spoken_digit import tfds_names
+from heareval.tasks.tfds_export import exported_names
 from tests.conftest import task_dir_of
 from tests.tasks.conftest import assert_one_error_line, folds_by_the_original_rule, labels_by_fold, run_tasks_runner
 from tests.tasks.test_real_small_archives import REAL
@@ -36,7 +36,7 @@ def exported_labels() -> dict:
 @needs_real
 def test_the_recordings_get_the_names_tensorflow_datasets_gave_them():
     exported = exported_labels()
-    names = tfds_names(RELEASE_STEMS)
+    names = exported_names("spoken_digit", "train", RELEASE_STEMS, shards=1)  # 2500 clips of 8 kHz: one
     assert sorted(names.values()) == sorted(exported), "the same 2500 names"
     assert all(exported[name] == int(stem.split("_")[0]) for stem, name in names.items()), \
         "each name holds the digit its recording says"
@@ -60,7 +60,7 @@ def test_the_small_mode_builds_the_originals_folds_from_its_archive(tmp_path):
 def test_small_stand_in_is_named_labelled_and_folded_as_the_original(small_tasks):
     task_dir = task_dir_of(small_tasks, "spoken_digit")
     stems = [Path(name).stem for name, _ in archive()]
-    names = tfds_names(stems)
+    names = exported_names("spoken_digit", "train", stems, shards=1)
     expected_fold = folds_by_the_original_rule(names.values(), 5)
     seen = labels_by_fold(task_dir, [f"fold{i:02d}" for i in range(5)],
                           lambda name: expected_fold[Path(name).stem])

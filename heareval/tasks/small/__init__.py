@@ -105,15 +105,16 @@ def envelope(n: int, sample_rate: int, attack: float = 0.01, release: float = 0.
     return env
 
 
-def build_small_corpus(task_name: str, out_dir: Path) -> Path:
-    """Generate (once) the task's small corpus in out_dir with an MD5SUMS file; return out_dir."""
+def build_small_corpus(task_name: str, out_dir: Path, large: bool = False) -> Path:
+    """Generate (once) the task's small corpus in out_dir with an MD5SUMS file; return out_dir. `large`: the
+    size its module's LARGE gives, for side-by-side runs that need more data (TFDS's shards)."""
     out_dir = Path(out_dir)
     if (out_dir / "MD5SUMS").is_file():
         return out_dir
     generator = importlib.import_module(f"heareval.tasks.small.{task_name}")
     with atomic_path(out_dir) as temporary:
         temporary.mkdir()
-        generator.build(temporary)
+        generator.build(temporary, **(generator.LARGE if large else {}))
         entries = download_files(upstream_downloads(task_module(task_name).CONFIG))
         names = [upstream_file_name(entry["url"]) for entry in entries]
         lines = [f"{md5_of(temporary / name)}  {name}" for name in names]
