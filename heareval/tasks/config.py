@@ -15,7 +15,8 @@ TASK_NAMES: List[str] = ["speech_commands", "nsynth_pitch", "dcase2016_task2", "
                          "mridangam_stroke", "mridangam_tonic", "libricount", "vocal_imitation",
                          "beijing_opera", "vox_lingua_top10", "gunshot_triangulation", "fsd50k",
                          "maestro", "beehive_states_fold0", "beehive_states_fold1", "spoken_digit",
-                         "nsynth_pitch_kfold", "coughvid", "tfds_gtzan", "tfds_gtzan_music_speech"]
+                         "nsynth_pitch_kfold", "coughvid", "tfds_gtzan", "tfds_gtzan_music_speech",
+                         "tfds_crema_d"]
 
 DEFAULT_SAMPLE_RATES = (16000, 22050, 32000, 44100, 48000)  # hearpreprocess's
 # A task the original built through TensorFlow Datasets names no archive in its config; heareval downloads

@@ -41,11 +41,12 @@ def local_path_of(url: str) -> Optional[Path]:
 
 
 def download(url: str, destination: Path, expected_md5: str, retries: int = 5,
-             timeout: float = 60.0, expected_sha256: str = "") -> None:
+             timeout: float = 60.0, expected_sha256: str = "", progress: bool = True) -> None:
     """Download `url` to `destination`, complete and checked (md5, and sha256 where the source publishes
     that instead: TensorFlow Datasets' checksums), or raise UserError.
 
-    A partial HTTP download is kept as `<destination>.part` and resumed with a Range request.
+    A partial HTTP download is kept as `<destination>.part` and resumed with a Range request. `progress`:
+    a bar for this file (off where the caller counts many small files).
     """
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".part")
@@ -54,9 +55,9 @@ def download(url: str, destination: Path, expected_md5: str, retries: int = 5,
         if not source.is_file():
             raise UserError(f"corpus file not found: {url}")
         with atomic_path(partial, replace=True) as temporary:
-            _copy_with_progress(source, temporary)
+            _copy_with_progress(source, temporary, progress)
     else:
-        _http_download(url, partial, retries, timeout)
+        _http_download(url, partial, retries, timeout, progress)
     for algorithm, expected in (("md5", expected_md5), ("sha256", expected_sha256)):
         actual = digest_of(partial, algorithm) if expected else expected
         if actual != expected:
@@ -65,22 +66,23 @@ def download(url: str, destination: Path, expected_md5: str, retries: int = 5,
     partial.rename(destination)
 
 
-def _copy_with_progress(source: Path, target: Path) -> None:
-    with open(source, "rb") as src, open(target, "wb") as dst, _bar(source.stat().st_size, source.name) as bar:
+def _copy_with_progress(source: Path, target: Path, progress: bool) -> None:
+    with open(source, "rb") as src, open(target, "wb") as dst, \
+            _bar(source.stat().st_size, source.name, progress=progress) as bar:
         for chunk in iter(lambda: src.read(CHUNK), b""):
             dst.write(chunk)
             bar.update(len(chunk))
 
 
-def _bar(total: Optional[int], name: str, initial: int = 0) -> tqdm:
+def _bar(total: Optional[int], name: str, initial: int = 0, progress: bool = True) -> tqdm:
     return tqdm(total=total, initial=initial, unit="B", unit_scale=True, desc=f"download {name}",
-                leave=False, mininterval=1.0)
+                leave=False, mininterval=1.0, disable=not progress)
 
 
-def _http_download(url: str, partial: Path, retries: int, timeout: float) -> None:
+def _http_download(url: str, partial: Path, retries: int, timeout: float, progress: bool) -> None:
     for attempt in range(retries):
         try:
-            _http_fetch_rest(url, partial, timeout)
+            _http_fetch_rest(url, partial, timeout, progress)
             return
         except requests.HTTPError as error:
             status = error.response.status_code if error.response is not None else None
@@ -95,7 +97,7 @@ def _http_download(url: str, partial: Path, retries: int, timeout: float) -> Non
     raise UserError(f"cannot download {url} after {retries} attempts: {last_error}")
 
 
-def _http_fetch_rest(url: str, partial: Path, timeout: float) -> None:
+def _http_fetch_rest(url: str, partial: Path, timeout: float, progress: bool) -> None:
     """Fetch what `partial` lacks; a server that ignores Range restarts the file."""
     have = partial.stat().st_size if partial.exists() else 0
     headers: Dict[str, str] = {"Range": f"bytes={have}-"} if have else {}
@@ -108,7 +110,7 @@ def _http_fetch_rest(url: str, partial: Path, timeout: float) -> None:
             have = 0
         length = response.headers.get("Content-Length")
         total = have + int(length) if length is not None else None
-        with open(partial, "ab" if resuming else "wb") as f, _bar(total, partial.stem, have) as bar:
+        with open(partial, "ab" if resuming else "wb") as f, _bar(total, partial.stem, have, progress) as bar:
             for chunk in response.iter_content(HTTP_CHUNK):
                 f.write(chunk)
                 bar.update(len(chunk))

@@ -154,10 +154,14 @@ class TaskStage(Stage):
                     mirror=self.mirror, threads=self.threads)
 
 
+def source_mirror(task_name: str, small: bool, work_dir: str, mirror: str) -> str:
+    """Where a run's files come from: the generated stand-in of --small, --mirror, or upstream ("")."""
+    return str(small_corpus_dir(work_dir, task_name).resolve()) if small else mirror
+
+
 @functools.lru_cache(maxsize=None)
 def _run_config(task_name: str, mode: str, small: bool, work_dir: str, mirror: str) -> str:
-    if small:
-        mirror = str(small_corpus_dir(work_dir, task_name).resolve())
+    mirror = source_mirror(task_name, small, work_dir, mirror)
     url_of: Dict[str, str] = {}
     overrides: Dict[str, str] = {}
     if mirror:

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from heareval.atomic import atomic_path
 from heareval.errors import UserError, report_user_errors
-from heareval.tasks.archive import load_libarchive
+from heareval.tasks.archive import ARCHIVE_SUFFIXES, load_libarchive
 from heareval.tasks.config import task_module, upstream_downloads
 from heareval.tasks.download import md5_of, upstream_file_name
 from heareval.tasks.small import write_rar, write_tar_gz, write_zip
@@ -98,6 +98,8 @@ def sample_task(task_name: str, work_dir: Path, out_dir: Path, fraction: float) 
     if any("multipart_zip_urls" in entry for entry in entries):
         raise UserError(f"{task_name}: the sampler reads single archives; this task's audio is a split zip archive")
     names = [upstream_file_name(e["url"]) for e in entries]
+    if not all(name.lower().endswith(ARCHIVE_SUFFIXES) for name in names):
+        raise UserError(f"{task_name}: the sampler reads archives; this task's recordings are fetched one by one")
     sources = [work_dir / "downloads" / name for name in names]
     for source in sources:
         if not source.is_file():

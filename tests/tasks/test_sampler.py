@@ -60,3 +60,8 @@ def test_sampler_keeps_rar_archives_rar(small_workspace, tmp_path):
         kept = read_members(sample / name)
         whole = dict(read_members(work / "downloads" / name))
         assert 0 < len(kept) < len(whole) and all(whole[member] == data for member, data in kept)
+
+
+def test_a_task_without_archives_is_refused_in_one_line(tmp_path):
+    with pytest.raises(UserError, match="tfds_crema_d: the sampler reads archives"):
+        sample_task("tfds_crema_d", tmp_path / "w", tmp_path / "out", 0.1)
