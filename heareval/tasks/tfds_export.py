@@ -71,13 +71,16 @@ def serialized_size(audio: np.ndarray, features: Mapping[str, Feature]) -> int:
 
 
 def wav_samples(path: Path) -> np.ndarray:
-    """A 16-bit WAV's samples as TFDS's Audio feature read them (interleaved, unscaled)."""
+    """A WAV's samples as TFDS's Audio feature read them (through pydub): 16-bit as they are, 8-bit
+    (unsigned in the file) less 128, channels interleaved. The original took 16-bit audio only (wider
+    samples failed its export), so other encodings are refused."""
     try:
         info = sf.info(str(path))
-        if info.format != "WAV" or info.subtype != "PCM_16":
-            raise UserError(f"{path}: expected a 16-bit PCM WAV (as the original's TFDS export read), "
+        if info.format != "WAV" or info.subtype not in ("PCM_16", "PCM_U8"):
+            raise UserError(f"{path}: expected a 16-bit or 8-bit PCM WAV (as the original's TFDS export read), "
                             f"found {info.format} {info.subtype}")
-        return sf.read(str(path), dtype="int16", always_2d=True)[0].reshape(-1)
+        samples = sf.read(str(path), dtype="int16", always_2d=True)[0].reshape(-1)
+        return samples >> 8 if info.subtype == "PCM_U8" else samples
     except sf.LibsndfileError as error:
         raise UserError(f"cannot decode {path}: {error}") from None
 

@@ -8,8 +8,10 @@ import hashlib
 
 import numpy as np
 import pytest
+import soundfile as sf
 
-from heareval.tasks.tfds_export import exported_names, serialized_size, shard_count, slug
+from heareval.errors import UserError
+from heareval.tasks.tfds_export import exported_names, serialized_size, shard_count, slug, wav_samples
 
 # TFDS 4.4.0's bytes for {"audio": [], "label": 0, "audio/filename": "x.wav"} (gtzan's features)
 TFDS_EMPTY_EXAMPLE = bytes.fromhex(
@@ -94,3 +96,16 @@ def test_names_follow_the_salted_md5_order_and_round_half_to_even_shards():
 
 def test_slug_is_python_slugifys_for_tfds_ids():
     assert slug("crema_d-validation.tfrecord-00001-of-00002__17") == "crema-d-validation-tfrecord-00001-of-00002-17"
+
+
+def test_samples_are_what_pydub_gave_tfds(tmp_path):
+    ramp = np.linspace(-1, 0.99, 200).astype(np.float32)
+    sf.write(tmp_path / "u8.wav", ramp, 8000, subtype="PCM_U8")
+    # pydub 0.25.1 (TFDS 4.4.0's reader) on this file: signed bytes, the unsigned sample less 128
+    assert list(wav_samples(tmp_path / "u8.wav")[:5]) == [-128, -127, -126, -125, -123]
+    sf.write(tmp_path / "s16.wav", np.stack([ramp, -ramp], 1), 8000, subtype="PCM_16")
+    both = wav_samples(tmp_path / "s16.wav")
+    assert len(both) == 400 and both[0] == -32768 and both[1] == 32767, "channels interleaved"
+    sf.write(tmp_path / "f.wav", ramp, 8000, subtype="FLOAT")
+    with pytest.raises(UserError, match="f.wav: expected a 16-bit or 8-bit PCM WAV"):
+        wav_samples(tmp_path / "f.wav")
